@@ -1,0 +1,3 @@
+from . import backbones  # noqa: F401
+
+__all__ = ['backbones']

@@ -1,0 +1,3 @@
+from . import necks  # noqa: F401
+
+__all__ = ['necks']
