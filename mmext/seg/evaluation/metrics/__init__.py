@@ -1,1 +1,3 @@
-__all__ = []
+from .boundary_metric import BoundaryMetric
+
+__all__ = ['BoundaryMetric']
