@@ -1,1 +1,3 @@
-__all__ = []
+from .synthetic_shapes import SyntheticShapesClassification
+
+__all__ = ['SyntheticShapesClassification']

@@ -1,1 +1,3 @@
-__all__ = []
+from .synthetic_shapes import SyntheticShapesDataset
+
+__all__ = ['SyntheticShapesDataset']

@@ -1,0 +1,35 @@
+import os
+import os.path as osp
+import sys
+
+import pytest
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+
+@pytest.fixture(scope='session')
+def repo_root() -> str:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope='session')
+def synthetic_seg_root(tmp_path_factory) -> str:
+    """One generated copy of the synthetic segmentation data shared by the whole session."""
+    return str(tmp_path_factory.mktemp('synthetic_shapes'))
+
+
+@pytest.fixture(scope='session')
+def tool_env() -> dict:
+    """Environment for running tools/*.py in a subprocess with this checkout importable."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
+    env['PYTHON'] = sys.executable
+    env.setdefault('OMP_NUM_THREADS', '1')
+    return env
+
+
+@pytest.fixture(scope='session')
+def tiny_seg_config() -> str:
+    """tests/data/tiny_fcn_synthetic.py: a deterministic FCN small enough for tool tests."""
+    return osp.join(REPO_ROOT, 'tests', 'data', 'tiny_fcn_synthetic.py')
