@@ -1,3 +1,4 @@
-from . import backbones  # noqa: F401
+from . import backbones, utils  # noqa: F401
+from .backbones import BATEncoderLayer, BATViT, TokenReducer
 
-__all__ = ['backbones']
+__all__ = ['backbones', 'utils', 'BATEncoderLayer', 'BATViT', 'TokenReducer']

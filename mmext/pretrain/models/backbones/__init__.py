@@ -1,1 +1,3 @@
-__all__ = []
+from .bat_vit import BATEncoderLayer, BATViT, TokenReducer
+
+__all__ = ['BATEncoderLayer', 'BATViT', 'TokenReducer']

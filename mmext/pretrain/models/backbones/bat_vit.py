@@ -1,0 +1,290 @@
+"""BATViT: a plain ViT (DeiT) that decouples and merges tokens at a few layers (BAT, CVPR 2023).
+
+Long et al., "Beyond Attentive Tokens: Incorporating Token Importance and Diversity for Efficient Vision
+Transformers", CVPR 2023 (arXiv 2211.11315). The official repository (BWLONG/BeyondAttentiveTokens) contains no
+code; this follows the paper's Fig. 3 and the EViT code BAT was built on (youweiliang/evit). The tensor logic lives
+in :mod:`mmext.pretrain.models.utils.token_reduction`; this module only threads it through mmpretrain's
+:class:`~mmpretrain.models.backbones.VisionTransformer`, keeping its parameter names so DeiT checkpoints load
+strictly. ``mode='evit'`` and ``mode='tome'`` run the EViT and ToMe anchors through the same layers.
+
+Shape shorthand: B batch, N tokens with CLS, C channels, H heads, d = C / H.
+"""
+from dataclasses import dataclass
+from typing import Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmpretrain.models.backbones.vision_transformer import TransformerEncoderLayer, VisionTransformer
+from mmpretrain.models.utils import resize_pos_embed
+from mmpretrain.registry import MODELS
+from torch import Tensor
+
+from ..utils.token_reduction import (DPC_VARIANTS, HEAD_REDUCTIONS, MATCH_ORDERS, MERGE_WEIGHTS, REDUCE_MODES,
+                                     TokenBudget, cls_attention, reduce_tokens, token_budget)
+
+MATCH_METRICS = ('x', 'k')
+
+
+def _attention_with_qk(attn, x: Tensor, attn_bias: Optional[Tensor]) -> Tuple[Tensor, Tensor, Tensor]:
+    """mmpretrain ``MultiheadAttention.forward`` that also returns q and k and takes an additive bias.
+
+    Args:
+        attn (MultiheadAttention): the stock attention module (its ``qkv``/``proj`` weights are used).
+        x (Tensor): normalised tokens, [B, N, C].
+        attn_bias (Tensor, optional): additive attention bias, [B, 1, 1, N].
+
+    Returns:
+        tuple[Tensor, Tensor, Tensor]: attention output [B, N, C] (before the residual), q and k [B, H, N, d].
+    """
+    batch, num_tokens, _ = x.shape
+    q, k, v = attn.qkv(x).reshape(batch, num_tokens, 3, attn.num_heads, attn.head_dims).permute(2, 0, 3, 1, 4)
+    dropout_p = attn.attn_drop if attn.training else 0.
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_bias, dropout_p=dropout_p)
+    out = attn.proj(out.transpose(1, 2).reshape(batch, num_tokens, attn.embed_dims))
+    return attn.out_drop(attn.gamma1(attn.proj_drop(out))), q, k
+
+
+@dataclass(frozen=True)
+class TokenReducer:
+    """Reduction settings of one layer; calling it reduces the tokens (see :func:`reduce_tokens`).
+
+    A plain object, not a module, so it adds nothing to the state dict. Attributes are the :class:`BATViT`
+    arguments of the same names (``num_clusters`` / ``num_pairs`` for this layer only).
+    """
+    mode: str = 'bat'
+    cluster_ratio: float = 0.5
+    num_clusters: Optional[int] = None
+    num_pairs: Optional[int] = None
+    knn_k: int = 5
+    dpc_variant: str = 'knn'
+    dist_scale: Optional[float] = None
+    match_metric: str = 'x'
+    match_order: str = 'spatial'
+    merge_weight: str = 'attn'
+    head_reduce: str = 'mean'
+
+    def budget(self, num_patches: int, keep_rate: float) -> TokenBudget:
+        """Token counts for ``num_patches`` patch tokens at ``keep_rate`` (see :func:`token_budget`)."""
+        return token_budget(num_patches, keep_rate, self.mode, self.cluster_ratio, self.num_clusters, self.num_pairs)
+
+    def __call__(self, x: Tensor, size: Tensor, q: Tensor, k: Tensor, attn_bias: Optional[Tensor],
+                 keep_rate: float) -> Tuple[Tensor, Tensor]:
+        """Reduce ``x`` [B, N, C] and ``size`` [B, N] using the layer's q, k [B, H, N, d]."""
+        budget = self.budget(x.shape[1] - 1, keep_rate)
+        if budget.is_identity:
+            return x, size
+        cls_attn = cls_attention(q[:, :, :1], k, attn_bias, self.head_reduce)
+        # ToMe's key metric: keys averaged over heads, [B, N, d]
+        metric = k.mean(dim=1) if self.match_metric == 'k' else None
+        return reduce_tokens(x, size, budget, cls_attn, metric, self.mode, self.knn_k, self.dpc_variant,
+                             self.dist_scale, self.match_order, self.merge_weight)
+
+
+class BATEncoderLayer(TransformerEncoderLayer):
+    """A ``TransformerEncoderLayer`` that can shrink its tokens between the attention residual and the MLP.
+
+    Instances are made by switching the class of the stock layers built by ``VisionTransformer`` (see
+    :class:`BATViT`), so the submodules and parameter names stay those of the stock layer. Two plain attributes,
+    set by :class:`BATViT`, configure it:
+
+    - ``reducer`` (TokenReducer | None): the layer's reduction; None for a layer that does not reduce.
+    - ``prop_attn`` (bool): add ``log(size)`` to the attention logits (ToMe's proportional attention).
+    """
+    reducer: Optional[TokenReducer] = None
+    prop_attn: bool = False
+
+    def forward(self, x: Tensor, size: Tensor, keep_rate: float = 1.0) -> Tuple[Tensor, Tensor]:
+        """Attention residual, token reduction, MLP residual.
+
+        Args:
+            x (Tensor): tokens with CLS first, [B, N, C].
+            size (Tensor): patches per token, [B, N].
+            keep_rate (float): rho of this forward pass (the backbone's current ``keep_rate``).
+
+        Returns:
+            tuple[Tensor, Tensor]: tokens [B, N', C] and sizes [B, N'], N' <= N.
+        """
+        if self.reducer is None and not self.prop_attn:
+            return super().forward(x), size
+        attn_bias = size.log()[:, None, None, :].to(x.dtype) if self.prop_attn else None
+        attn_out, q, k = _attention_with_qk(self.attn, self.ln1(x), attn_bias)
+        x = x + attn_out
+        if self.reducer is not None:
+            x, size = self.reducer(x, size, q, k, attn_bias, keep_rate)
+        return self.ffn(self.ln2(x), identity=x), size
+
+
+@MODELS.register_module()
+class BATViT(VisionTransformer):
+    """Vision Transformer with BAT token decoupling and merging (or the EViT / ToMe anchors).
+
+    At each layer in ``reduce_layers`` the tokens are reduced between the attention residual and the MLP:
+    ``mode='bat'`` splits patch tokens by CLS attention into ``ceil(keep_rate * n)`` attentive and the remaining
+    inattentive tokens, merges ``r`` bipartite-matched pairs of attentive tokens and clusters the inattentive ones
+    into ``Cn`` tokens by DPC-kNN (weighted means), giving ``1 + K - r + Cn`` tokens (``1 + K`` with the default
+    ``Cn = r`` rule: 197 -> 139 -> 98 -> 69 for DeiT-S at rho = 0.7). ``mode='evit'`` keeps the attentive tokens
+    and fuses the rest into one; ``mode='tome'`` only merges bipartite pairs (``n - ceil(keep_rate * n)`` of them
+    by default, so the token counts match ``'bat'``). No parameters are added: DeiT / mmpretrain
+    ``VisionTransformer`` checkpoints load strictly.
+
+    Each token carries a size (patches it stands for, CLS = 1), summed by every merge; ``avg_featmap`` is the
+    size-weighted mean of the patch tokens and ``prop_attn`` adds ``log(size)`` to the attention logits.
+
+    Args:
+        reduce_layers (Sequence[int]): 0-based layers that reduce tokens. Default (3, 6, 9) (paper, EViT).
+        keep_rate (float): rho in (0, 1]; 1 disables the reduction. A plain attribute that a warmup hook may
+            update during training.
+        mode (str): 'bat', 'evit' or 'tome'.
+        cluster_ratio (float): default rule ``Cn = r = min(floor(cluster_ratio * M), floor(K / 2))``. Unverified
+            (fits the official rho = 0.7 log).
+        num_clusters (int | Sequence[int], optional): explicit Cn, one value or one per reducing layer ('bat').
+            Unverified per-rate values; they need a fixed keep rate.
+        num_pairs (int | Sequence[int], optional): explicit r ('bat', 'tome'), like ``num_clusters``.
+        knn_k (int): k of the DPC-kNN density. Default 5 (TCFormer). Unverified.
+        dpc_variant (str): 'knn', 'all' or 'no_delta' (what BAT's "simplified" DPC is is unverified).
+        dist_scale (float, optional): DPC distance scale; None for ``C ** -0.5``. Unverified.
+        match_metric (str): bipartite-matching features: 'x' (tokens) or 'k' (keys averaged over heads, ToMe).
+            Unverified.
+        match_order (str): 'spatial' or 'attention' order of the attentive tokens before the alternating split.
+            Unverified.
+        merge_weight (str): weights of the merged means: 'attn' (CLS attention), 'size' or 'mean'. Unverified.
+        head_reduce (str): 'mean' (EViT) or 'max' over heads for the CLS attention. Unverified.
+        prop_attn (bool): proportional attention (ToMe); not described for BAT. Default False.
+        **kwargs: arguments of :class:`~mmpretrain.models.backbones.VisionTransformer`. ``out_type`` may be
+            'cls_token', 'avg_featmap' or 'raw'; 'featmap' is invalid (merged tokens form no grid).
+    """
+    OUT_TYPES = {'raw', 'cls_token', 'avg_featmap'}
+
+    def __init__(self,
+                 *args,
+                 reduce_layers: Sequence[int] = (3, 6, 9),
+                 keep_rate: float = 0.7,
+                 mode: str = 'bat',
+                 cluster_ratio: float = 0.5,
+                 num_clusters: Union[int, Sequence[int], None] = None,
+                 num_pairs: Union[int, Sequence[int], None] = None,
+                 knn_k: int = 5,
+                 dpc_variant: str = 'knn',
+                 dist_scale: Optional[float] = None,
+                 match_metric: str = 'x',
+                 match_order: str = 'spatial',
+                 merge_weight: str = 'attn',
+                 head_reduce: str = 'mean',
+                 prop_attn: bool = False,
+                 **kwargs) -> None:
+        if kwargs.get('out_type') == 'featmap':
+            raise ValueError("out_type='featmap' is invalid for BATViT: merged tokens no longer form an H x W grid. "
+                             "Use 'cls_token', 'avg_featmap' or 'raw'.")
+        if not kwargs.get('with_cls_token', True):
+            raise ValueError('BATViT needs with_cls_token=True: tokens are ranked by their CLS attention.')
+        for name, value, choices in (('mode', mode, REDUCE_MODES), ('dpc_variant', dpc_variant, DPC_VARIANTS),
+                                     ('match_metric', match_metric, MATCH_METRICS),
+                                     ('match_order', match_order, MATCH_ORDERS),
+                                     ('merge_weight', merge_weight, MERGE_WEIGHTS),
+                                     ('head_reduce', head_reduce, HEAD_REDUCTIONS)):
+            if value not in choices:
+                raise ValueError(f'{name}={value!r} is not supported; choose one of {choices}.')
+        super().__init__(*args, **kwargs)
+
+        self.reduce_layers = tuple(sorted(set(reduce_layers)))
+        if any(not 0 <= i < self.num_layers for i in self.reduce_layers):
+            raise ValueError(f'reduce_layers={tuple(reduce_layers)} must index layers in [0, {self.num_layers}).')
+        self.keep_rate = keep_rate
+        self.mode = mode
+        self.prop_attn = prop_attn
+        clusters = self._per_layer('num_clusters', num_clusters)
+        pairs = self._per_layer('num_pairs', num_pairs)
+        for i, layer in enumerate(self.layers):
+            layer.__class__ = BATEncoderLayer
+            layer.prop_attn = prop_attn
+            if i in self.reduce_layers:
+                j = self.reduce_layers.index(i)
+                layer.reducer = TokenReducer(mode, cluster_ratio, clusters[j], pairs[j], knn_k, dpc_variant,
+                                             dist_scale, match_metric, match_order, merge_weight, head_reduce)
+        # fail at build time, not in the first forward, on counts that do not fit the configured input size
+        self.token_counts()
+
+    @property
+    def keep_rate(self) -> float:
+        """Current keep rate rho in (0, 1]."""
+        return self._keep_rate
+
+    @keep_rate.setter
+    def keep_rate(self, value: float) -> None:
+        if not 0 < value <= 1:
+            raise ValueError(f'keep_rate={value} must lie in (0, 1].')
+        self._keep_rate = float(value)
+
+    def _per_layer(self, name: str, value) -> list:
+        if value is None or isinstance(value, int):
+            return [value] * len(self.reduce_layers)
+        if len(value) != len(self.reduce_layers):
+            raise ValueError(f'{name}={value} needs one value per reducing layer {self.reduce_layers} '
+                             'or a single int.')
+        return list(value)
+
+    def token_counts(self, num_patches: Optional[int] = None) -> Tuple[int, ...]:
+        """Tokens (CLS included) after every layer at the current keep rate, without running the model.
+
+        Args:
+            num_patches (int, optional): patch tokens of the input; default that of ``img_size``.
+
+        Returns:
+            tuple[int, ...]: one count per layer.
+        """
+        n = self.patch_resolution[0] * self.patch_resolution[1] if num_patches is None else num_patches
+        counts = []
+        for layer in self.layers:
+            if layer.reducer is not None:
+                n = layer.reducer.budget(n, self.keep_rate).num_out - 1
+            counts.append(n + 1)
+        return tuple(counts)
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        """Same as ``VisionTransformer.forward`` with token sizes threaded through the layers.
+
+        Args:
+            x (Tensor): images, [B, 3, H_img, W_img].
+
+        Returns:
+            tuple[Tensor, ...]: one output per ``out_indices``: [B, C] ('cls_token', 'avg_featmap') or [B, N', C]
+            ('raw').
+        """
+        batch = x.shape[0]
+        x, patch_resolution = self.patch_embed(x)
+        x = torch.cat((self.cls_token.expand(batch, -1, -1), x), dim=1)
+        x = x + resize_pos_embed(
+            self.pos_embed,
+            self.patch_resolution,
+            patch_resolution,
+            mode=self.interpolate_mode,
+            num_extra_tokens=self.num_extra_tokens)
+        x = self.pre_norm(self.drop_after_pos(x))
+        size = torch.ones(x.shape[:2], device=x.device)
+
+        outs = []
+        for i, layer in enumerate(self.layers):
+            x, size = layer(x, size, self.keep_rate)
+            if i == len(self.layers) - 1 and self.final_norm:
+                x = self.ln1(x)
+            if i in self.out_indices:
+                outs.append(self._format_output(x, size))
+        return tuple(outs)
+
+    def _format_output(self, x: Tensor, size: Tensor) -> Tensor:
+        """Output of one layer.
+
+        Args:
+            x (Tensor): [B, N', C].
+            size (Tensor): [B, N'].
+
+        Returns:
+            Tensor: [B, C] for 'cls_token' / 'avg_featmap' (size-weighted mean of the patch tokens, then ``ln2``),
+            [B, N', C] for 'raw'.
+        """
+        if self.out_type == 'raw':
+            return x
+        if self.out_type == 'cls_token':
+            return x[:, 0]
+        weight = size[:, 1:].unsqueeze(-1).to(x.dtype)
+        return self.ln2((x[:, 1:] * weight).sum(dim=1) / weight.sum(dim=1))

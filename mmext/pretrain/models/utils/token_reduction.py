@@ -1,0 +1,441 @@
+"""Token reduction for plain ViTs: decoupling, density-peak clustering, bipartite matching and weighted merging.
+
+Pure, stateless tensor functions used by the reducing layers of :class:`~mmext.pretrain.models.backbones.BATViT`.
+They are re-implemented from the papers' descriptions; no code is copied from the cited repositories.
+
+- BAT: Long et al., "Beyond Attentive Tokens: Incorporating Token Importance and Diversity for Efficient Vision
+  Transformers", CVPR 2023 (arXiv 2211.11315), Fig. 3. Its repository (BWLONG/BeyondAttentiveTokens) has no code.
+- EViT: Liang et al., ICLR 2022 (youweiliang/evit, ``models/evit.py``, ``helpers.py``): CLS attention averaged over
+  heads, ``ceil(keep_rate * n)`` attentive tokens, the fused inattentive token and the keep-rate warmup.
+- DPC-kNN: Zeng et al., "Not All Tokens Are Equal: Human-centric Visual Analysis via Token Clustering Transformer"
+  (TCFormer), CVPR 2022: kNN density, distance to the nearest denser token, centres by density x distance.
+- Bipartite soft matching: Bolya et al., "Token Merging: Your ViT But Faster" (ToMe), ICLR 2023, Sec. 3.
+
+Shape shorthand:
+    B: batch size. N: tokens including the CLS token. n = N - 1: patch tokens. C: channels. H: attention heads.
+    d: channels per head. K: attentive tokens. M = n - K: inattentive tokens. Cn: clusters of inattentive tokens.
+    r: merged pairs of attentive tokens. L: tokens given to a merge. G: groups a merge produces. c: metric channels.
+
+Unverified choices (BAT publishes no code; see ``configs/bat/README.md``) are arguments whose defaults follow
+mmext's BAT spec: ``cluster_ratio`` (Cn = r rule), ``knn_k``, ``dpc_variant``, ``dist_scale``, the matching
+metric and order, the merge weights and the CLS-attention head reduction.
+"""
+import math
+from typing import NamedTuple, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+REDUCE_MODES = ('bat', 'evit', 'tome')
+DPC_VARIANTS = ('knn', 'all', 'no_delta')
+MATCH_ORDERS = ('spatial', 'attention')
+MERGE_WEIGHTS = ('attn', 'size', 'mean')
+HEAD_REDUCTIONS = ('mean', 'max')
+
+
+class TokenBudget(NamedTuple):
+    """Token counts of one reducing layer.
+
+    Attributes:
+        keep (int): K, attentive tokens (``mode='tome'``: all n patch tokens).
+        inattentive (int): M = n - K.
+        clusters (int): Cn, tokens the inattentive set becomes (``mode='evit'``: 1 fused token).
+        pairs (int): r, pairs of attentive tokens merged into one.
+    """
+    keep: int
+    inattentive: int
+    clusters: int
+    pairs: int
+
+    @property
+    def num_out(self) -> int:
+        """Tokens after the reduction, CLS included: ``1 + K - r + Cn``."""
+        return 1 + self.keep - self.pairs + self.clusters
+
+    @property
+    def is_identity(self) -> bool:
+        """True when nothing is merged or removed (the layer is an ordinary ViT layer)."""
+        return self.inattentive == 0 and self.pairs == 0
+
+
+def _check_choice(name: str, value: str, choices: Tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f'{name}={value!r} is not supported; choose one of {choices}.')
+
+
+def token_budget(num_patches: int,
+                 keep_rate: float,
+                 mode: str = 'bat',
+                 cluster_ratio: float = 0.5,
+                 num_clusters: Optional[int] = None,
+                 num_pairs: Optional[int] = None) -> TokenBudget:
+    """Token counts of one reducing layer.
+
+    ``K = ceil(keep_rate * n)`` (EViT's rounding). ``mode='bat'``: by default
+    ``Cn = r = min(floor(cluster_ratio * M), floor(K / 2))``, so the layer outputs ``1 + K`` tokens; this rule fits
+    the official rho = 0.7 log and the paper's Fig. 3 toy example but is **unverified** for other keep rates. When
+    the rule gives 0 while M > 0, Cn = 1 (and r = 1 if K >= 2) so that no inattentive token is discarded.
+    ``mode='evit'``: the M inattentive tokens become one fused token (Cn = 1, r = 0). ``mode='tome'``: no decoupling
+    (K = n); ``r = num_pairs`` or, by default, ``n - ceil(keep_rate * n)`` so the output count matches ``'bat'``.
+
+    Args:
+        num_patches (int): n, patch tokens entering the layer (CLS excluded).
+        keep_rate (float): rho in (0, 1].
+        mode (str): 'bat', 'evit' or 'tome'.
+        cluster_ratio (float): Cn = floor(cluster_ratio * M) in the default 'bat' rule. Unverified.
+        num_clusters (int, optional): explicit Cn ('bat' only), 1 <= Cn <= M when M > 0.
+        num_pairs (int, optional): explicit r ('bat', 'tome'), r <= floor(K / 2).
+
+    Returns:
+        TokenBudget: K, M, Cn and r.
+    """
+    _check_choice('mode', mode, REDUCE_MODES)
+    if not 0 < keep_rate <= 1:
+        raise ValueError(f'keep_rate={keep_rate} must lie in (0, 1].')
+    if not 0 <= cluster_ratio <= 1:
+        raise ValueError(f'cluster_ratio={cluster_ratio} must lie in [0, 1].')
+    if mode != 'bat' and num_clusters is not None:
+        raise ValueError(f"num_clusters is only used by mode='bat'; got mode={mode!r}. Set num_clusters=None.")
+    if mode == 'evit' and num_pairs is not None:
+        raise ValueError("num_pairs is not used by mode='evit' (no matching). Set num_pairs=None.")
+
+    keep = math.ceil(keep_rate * num_patches)
+    if mode == 'tome':
+        pairs = num_patches - keep if num_pairs is None else num_pairs
+        if not 0 <= pairs <= num_patches // 2:
+            raise ValueError(f'num_pairs={pairs} with {num_patches} tokens: bipartite matching merges at most '
+                             f'{num_patches // 2} pairs; raise keep_rate or lower num_pairs.')
+        return TokenBudget(num_patches, 0, 0, pairs)
+
+    inattentive = num_patches - keep
+    if mode == 'evit':
+        return TokenBudget(keep, inattentive, int(inattentive > 0), 0)
+
+    rule = min(math.floor(cluster_ratio * inattentive), keep // 2)
+    clusters = (max(rule, 1) if inattentive else 0) if num_clusters is None else num_clusters
+    pairs = min(clusters, keep // 2) if num_pairs is None else num_pairs
+    if inattentive and not 1 <= clusters <= inattentive:
+        raise ValueError(f'num_clusters={clusters} must lie in [1, M={inattentive}] (M inattentive tokens at '
+                         f'keep_rate={keep_rate}, n={num_patches}). Explicit counts need a fixed keep rate; use '
+                         'num_clusters=None (the cluster_ratio rule) with a keep-rate warmup.')
+    if not inattentive and clusters:
+        raise ValueError(f'num_clusters={clusters} but keep_rate={keep_rate} leaves no inattentive token; '
+                         'use num_clusters=None with a keep-rate warmup.')
+    if not 0 <= pairs <= keep // 2:
+        raise ValueError(f'num_pairs={pairs} must lie in [0, floor(K/2)={keep // 2}] (K={keep} attentive tokens); '
+                         'lower num_pairs or raise keep_rate.')
+    return TokenBudget(keep, inattentive, clusters, pairs)
+
+
+def keep_rate_at(epoch: float, keep_rate: float, start_epoch: float = 10, warmup_epochs: float = 100) -> float:
+    """Keep rate during EViT's cosine warmup from 1 to ``keep_rate``.
+
+    Args:
+        epoch (float): training progress in epochs (fractional when updated per iteration).
+        keep_rate (float): target rho.
+        start_epoch (float): epochs at keep rate 1 before the warmup window.
+        warmup_epochs (float): length of the window; 0 jumps to ``keep_rate`` at ``start_epoch``.
+
+    Returns:
+        float: 1 before the window, ``keep_rate`` after it, ``rho + (1 - rho) * (1 + cos(pi * t)) / 2`` inside, with
+        t in [0, 1) the progress through the window.
+    """
+    if epoch < start_epoch:
+        return 1.0
+    if epoch >= start_epoch + warmup_epochs:
+        return keep_rate
+    progress = (epoch - start_epoch) / warmup_epochs
+    return keep_rate + (1 - keep_rate) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def cls_attention(q_cls: Tensor, k: Tensor, attn_bias: Optional[Tensor] = None, head_reduce: str = 'mean') -> Tensor:
+    """Attention of the CLS query to the patch tokens, without the N x N attention matrix.
+
+    Fused attention (``F.scaled_dot_product_attention``) returns no weights, so the CLS row is recomputed from its
+    query and the keys: O(N * C) instead of O(N^2 * C). The softmax runs over all N keys, CLS included (EViT), in
+    fp32; the CLS column is dropped afterwards, so the scores of a row do not sum to 1.
+
+    Args:
+        q_cls (Tensor): CLS query, [B, H, 1, d].
+        k (Tensor): keys, [B, H, N, d].
+        attn_bias (Tensor, optional): additive logit bias broadcastable to [B, H, 1, N] (proportional attention).
+        head_reduce (str): 'mean' (EViT) or 'max' over heads. Which one BAT uses is unverified.
+
+    Returns:
+        Tensor: scores of the patch tokens, fp32, [B, n].
+    """
+    _check_choice('head_reduce', head_reduce, HEAD_REDUCTIONS)
+    logits = (q_cls * q_cls.shape[-1]**-0.5) @ k.transpose(-2, -1)
+    if attn_bias is not None:
+        logits = logits + attn_bias
+    attn = logits.float().softmax(dim=-1)[:, :, 0, 1:]
+    return attn.mean(dim=1) if head_reduce == 'mean' else attn.amax(dim=1)
+
+
+def decouple(scores: Tensor, num_keep: int, order: str = 'spatial') -> Tuple[Tensor, Tensor]:
+    """Split patch tokens into the ``num_keep`` most attended (attentive) ones and the rest (inattentive).
+
+    Args:
+        scores (Tensor): CLS attention of the patch tokens, [B, n].
+        num_keep (int): K.
+        order (str): order of the attentive indices: 'spatial' (ascending token index) or 'attention'
+            (descending score). It decides which tokens fall on each side of the bipartite split
+            (:func:`bipartite_pairs`); which order BAT uses is unverified.
+
+    Returns:
+        tuple[Tensor, Tensor]: attentive indices [B, K] and inattentive indices [B, M] into the patch tokens.
+    """
+    _check_choice('order', order, MATCH_ORDERS)
+    rank = scores.argsort(dim=1, descending=True)
+    attentive, inattentive = rank[:, :num_keep], rank[:, num_keep:]
+    if order == 'spatial':
+        attentive = attentive.sort(dim=1).values
+    return attentive, inattentive
+
+
+def batch_gather(tokens: Tensor, index: Tensor) -> Tensor:
+    """Pick tokens per sample.
+
+    Args:
+        tokens (Tensor): [B, L] or [B, L, C].
+        index (Tensor): [B, L'] indices into dim 1.
+
+    Returns:
+        Tensor: [B, L'] or [B, L', C].
+    """
+    if tokens.dim() == 2:
+        return tokens.gather(1, index)
+    return tokens.gather(1, index.unsqueeze(-1).expand(-1, -1, tokens.shape[-1]))
+
+
+def pairwise_sq_dist(x: Tensor) -> Tensor:
+    """Squared Euclidean distances ``|a|^2 + |b|^2 - 2 a.b`` in fp32.
+
+    Written with a matmul rather than ``torch.cdist`` so that FLOP counters see the M^2 * C multiply-adds.
+
+    Args:
+        x (Tensor): [B, M, C].
+
+    Returns:
+        Tensor: [B, M, M], clamped at 0 against rounding.
+    """
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        x = x.float()
+        sq = x.pow(2).sum(dim=-1)
+        return (sq.unsqueeze(2) + sq.unsqueeze(1) - 2 * (x @ x.transpose(1, 2))).clamp_min(0)
+
+
+@torch.no_grad()
+def dpc_knn_cluster(x: Tensor,
+                    num_clusters: int,
+                    knn_k: int = 5,
+                    variant: str = 'knn',
+                    dist_scale: Optional[float] = None,
+                    noise: float = 1e-6) -> Tuple[Tensor, Tensor]:
+    """Density-peak clustering (DPC-kNN) of tokens; BAT's "simplified" variant is unverified.
+
+    With D the scaled distances: density ``rho_i = exp(-mean_{j in kNN_k(i)} D_ij^2)`` (the kNN include i itself,
+    as in TCFormer), ``delta_i = min_{j: rho_j > rho_i} D_ij`` (``max_j D_ij`` for the densest token), centres = the
+    ``num_clusters`` largest ``rho * delta``, every token joins its nearest centre and each centre itself.
+
+    Args:
+        x (Tensor): tokens to cluster, [B, M, C].
+        num_clusters (int): Cn, 1 <= Cn <= M.
+        knn_k (int): k of the kNN density (TCFormer's default 5); capped at M. Unverified for BAT.
+        variant (str): 'knn' (above), 'all' (density over all M tokens) or 'no_delta' (centres by density alone).
+        dist_scale (float, optional): distances are multiplied by it; default ``C ** -0.5`` (TCFormer).
+        noise (float): amplitude of uniform noise added to the densities so that ties break.
+
+    Returns:
+        tuple[Tensor, Tensor]: cluster index of every token [B, M] (int64 in [0, Cn)) and the token index of each
+        centre [B, Cn]; centre c is assigned to cluster c.
+    """
+    _check_choice('variant', variant, DPC_VARIANTS)
+    num_tokens = x.shape[1]
+    if not 1 <= num_clusters <= num_tokens:
+        raise ValueError(f'num_clusters={num_clusters} must lie in [1, {num_tokens}] (number of tokens).')
+    if knn_k < 1:
+        raise ValueError(f'knn_k={knn_k} must be >= 1.')
+    scale = x.shape[-1]**-0.5 if dist_scale is None else dist_scale
+    sq_dist = pairwise_sq_dist(x) * scale**2
+    dist = sq_dist.sqrt()
+    if variant == 'all':
+        density = (-sq_dist.mean(dim=-1)).exp()
+    else:
+        nearest = sq_dist.topk(min(knn_k, num_tokens), dim=-1, largest=False).values
+        density = (-nearest.mean(dim=-1)).exp()
+    density = density + noise * torch.rand_like(density)
+
+    if variant == 'no_delta':
+        score = density
+    else:
+        denser = density.unsqueeze(1) > density.unsqueeze(2)  # [b, i, j]: token j is denser than token i
+        delta = torch.where(denser, dist, dist.amax(dim=-1, keepdim=True)).amin(dim=-1)
+        score = density * delta
+
+    centres = score.topk(num_clusters, dim=-1).indices
+    assign = batch_gather(dist, centres).argmin(dim=1)
+    cluster_ids = torch.arange(num_clusters, device=x.device).expand_as(centres)
+    return assign.scatter(1, centres, cluster_ids), centres
+
+
+@torch.no_grad()
+def bipartite_pairs(metric: Tensor, num_pairs: int) -> Tensor:
+    """Bipartite soft matching: merge the ``r`` most similar (A -> B) pairs; returns the merge groups.
+
+    Tokens alternate between side A (even positions, ceil(L/2)) and side B (odd positions, floor(L/2)). Every A
+    token points to its most cosine-similar B token; the r A tokens with the highest similarity are merged into
+    their B token (several may share one), the rest stay. A token is never merged with another A token.
+
+    Args:
+        metric (Tensor): features that define similarity, [B, L, c].
+        num_pairs (int): r, 0 <= r <= floor(L/2).
+
+    Returns:
+        Tensor: group of every token, [B, L] int64 in [0, L - r): unmerged A tokens take groups
+        ``0 .. ceil(L/2) - r - 1``, B token j takes group ``ceil(L/2) - r + j`` and a merged A token takes its
+        B token's group. Combine with :func:`weighted_merge`.
+    """
+    batch, length = metric.shape[:2]
+    if not 0 <= num_pairs <= length // 2:
+        raise ValueError(f'num_pairs={num_pairs} must lie in [0, {length // 2}] for {length} tokens.')
+    with torch.autocast(device_type=metric.device.type, enabled=False):
+        metric = F.normalize(metric.float(), dim=-1)
+        best, dst = (metric[:, 0::2] @ metric[:, 1::2].transpose(1, 2)).max(dim=-1)  # [B, ceil(L/2)]
+    order = best.argsort(dim=-1, descending=True)
+    src, unmerged = order[:, :num_pairs], order[:, num_pairs:]
+    num_a, num_b = best.shape[1], length // 2
+    num_unmerged = num_a - num_pairs
+    arange = torch.arange(length, device=metric.device)
+
+    groups_a = torch.empty_like(order)
+    groups_a.scatter_(1, unmerged, arange[:num_unmerged].expand(batch, -1))
+    groups_a.scatter_(1, src, num_unmerged + dst.gather(1, src))
+    groups = torch.empty(batch, length, dtype=torch.long, device=metric.device)
+    groups[:, 0::2] = groups_a
+    groups[:, 1::2] = num_unmerged + arange[:num_b]
+    return groups
+
+
+def weighted_merge(x: Tensor,
+                   groups: Tensor,
+                   num_groups: int,
+                   weight: Optional[Tensor] = None,
+                   size: Optional[Tensor] = None,
+                   normalize: bool = True) -> Tuple[Tensor, Optional[Tensor]]:
+    """Merge tokens by group into their weighted mean (or weighted sum); sizes add up.
+
+    Accumulates in fp32 (``scatter_add``); gradients flow to ``x`` (and ``weight``), not through the groups.
+
+    Args:
+        x (Tensor): tokens, [B, L, C].
+        groups (Tensor): group of each token, [B, L] int64 in [0, G).
+        num_groups (int): G; every group should receive at least one token (an empty group yields zeros).
+        weight (Tensor, optional): non-negative weight of each token, [B, L]; None weighs all tokens equally.
+        size (Tensor, optional): patches each token stands for, [B, L].
+        normalize (bool): True for the weighted mean ``sum w x / sum w`` (BAT); False for the weighted sum
+            ``sum w x`` (EViT's fused token).
+
+    Returns:
+        tuple[Tensor, Tensor | None]: merged tokens [B, G, C] in ``x.dtype`` and their sizes [B, G] (None when
+        ``size`` is None).
+    """
+    batch, _, channels = x.shape
+    weight = x.new_ones(groups.shape, dtype=torch.float32) if weight is None else weight.float()
+    total = x.new_zeros(batch, num_groups, channels, dtype=torch.float32)
+    total = total.scatter_add(1, groups.unsqueeze(-1).expand(-1, -1, channels), x.float() * weight.unsqueeze(-1))
+    if normalize:
+        norm = weight.new_zeros(batch, num_groups).scatter_add(1, groups, weight)
+        total = total / norm.clamp_min(torch.finfo(torch.float32).tiny).unsqueeze(-1)
+    merged_size = None if size is None else size.new_zeros(batch, num_groups).scatter_add(1, groups, size)
+    return total.to(x.dtype), merged_size
+
+
+def reduce_tokens(x: Tensor,
+                  size: Tensor,
+                  budget: TokenBudget,
+                  cls_attn: Optional[Tensor] = None,
+                  metric: Optional[Tensor] = None,
+                  mode: str = 'bat',
+                  knn_k: int = 5,
+                  dpc_variant: str = 'knn',
+                  dist_scale: Optional[float] = None,
+                  match_order: str = 'spatial',
+                  merge_weight: str = 'attn') -> Tuple[Tensor, Tensor]:
+    """Shrink a token sequence as one reducing layer of BAT, EViT or ToMe does.
+
+    - 'bat': decouple by CLS attention; r bipartite merges among the K attentive tokens; DPC-kNN clustering of the
+      M inattentive tokens into Cn weighted means. Output ``[CLS, attentive (K - r), clusters (Cn)]``.
+    - 'evit': keep the K attentive tokens; the inattentive ones become their CLS-attention-weighted sum
+      (not a mean, as in EViT). Output ``[CLS, attentive (K), fused (1)]``.
+    - 'tome': r bipartite merges among all n patch tokens, no decoupling. Output ``[CLS, merged (n - r)]``.
+
+    The CLS token is never merged. Sizes (patches per token) add up in every merge.
+
+    Args:
+        x (Tensor): tokens with CLS first, [B, N, C].
+        size (Tensor): patches per token, [B, N].
+        budget (TokenBudget): counts from :func:`token_budget` for n = N - 1.
+        cls_attn (Tensor, optional): CLS attention of the patch tokens, [B, n]; required by 'bat' and 'evit',
+            by ``merge_weight='attn'`` and by ``match_order='attention'``.
+        metric (Tensor, optional): matching features with CLS first, [B, N, c]; None matches on ``x``.
+        mode (str): 'bat', 'evit' or 'tome'.
+        knn_k (int): see :func:`dpc_knn_cluster`.
+        dpc_variant (str): see :func:`dpc_knn_cluster`.
+        dist_scale (float, optional): see :func:`dpc_knn_cluster`.
+        match_order (str): see :func:`decouple`; in 'tome' mode 'spatial' keeps the current token order.
+        merge_weight (str): weights of the 'bat'/'tome' means: 'attn' (CLS attention), 'size' or 'mean' (equal).
+            Which one BAT uses is unverified.
+
+    Returns:
+        tuple[Tensor, Tensor]: reduced tokens [B, budget.num_out, C] and their sizes [B, budget.num_out].
+    """
+    _check_choice('mode', mode, REDUCE_MODES)
+    _check_choice('merge_weight', merge_weight, MERGE_WEIGHTS)
+    _check_choice('match_order', match_order, MATCH_ORDERS)
+    num_patches = x.shape[1] - 1
+    if budget.keep + budget.inattentive != num_patches:
+        raise ValueError(f'budget {budget} was made for {budget.keep + budget.inattentive} patch tokens, but x has '
+                         f'{num_patches}; compute it with token_budget(num_patches={num_patches}, ...).')
+    needs_attn = mode != 'tome' or merge_weight == 'attn' or match_order == 'attention'
+    if needs_attn and cls_attn is None:
+        raise ValueError(f"cls_attn is required by mode={mode!r}, merge_weight={merge_weight!r}, "
+                         f"match_order={match_order!r}; pass cls_attention(...) of the patch tokens.")
+
+    patches, patch_size = x[:, 1:], size[:, 1:]
+    metric = patches if metric is None else metric[:, 1:]
+    weight = {'attn': cls_attn, 'size': patch_size, 'mean': None}[merge_weight]
+
+    if mode == 'tome':
+        if match_order == 'attention':
+            rank = cls_attn.argsort(dim=1, descending=True)
+            patches, patch_size, metric = (batch_gather(t, rank) for t in (patches, patch_size, metric))
+            weight = None if weight is None else batch_gather(weight, rank)
+        kept, kept_size = _merge_pairs(patches, patch_size, metric, weight, budget.pairs)
+        return torch.cat([x[:, :1], kept], dim=1), torch.cat([size[:, :1], kept_size], dim=1)
+
+    idx_att, idx_in = decouple(cls_attn, budget.keep, match_order)
+    kept, kept_size = batch_gather(patches, idx_att), batch_gather(patch_size, idx_att)
+    rest, rest_size = batch_gather(patches, idx_in), batch_gather(patch_size, idx_in)
+    if mode == 'evit':
+        groups = idx_in.new_zeros(idx_in.shape)
+        rest, rest_size = weighted_merge(rest, groups, budget.clusters, batch_gather(cls_attn, idx_in), rest_size,
+                                         normalize=False)
+    else:
+        kept_weight = None if weight is None else batch_gather(weight, idx_att)
+        kept, kept_size = _merge_pairs(kept, kept_size, batch_gather(metric, idx_att), kept_weight, budget.pairs)
+        if budget.clusters:
+            groups, _ = dpc_knn_cluster(rest, budget.clusters, knn_k, dpc_variant, dist_scale)
+            rest_weight = None if weight is None else batch_gather(weight, idx_in)
+            rest, rest_size = weighted_merge(rest, groups, budget.clusters, rest_weight, rest_size)
+    return torch.cat([x[:, :1], kept, rest], dim=1), torch.cat([size[:, :1], kept_size, rest_size], dim=1)
+
+
+def _merge_pairs(x: Tensor, size: Tensor, metric: Tensor, weight: Optional[Tensor],
+                 num_pairs: int) -> Tuple[Tensor, Tensor]:
+    """Bipartite matching + weighted merge of ``num_pairs`` pairs; [B, L, C] -> [B, L - r, C]."""
+    if not num_pairs:
+        return x, size
+    groups = bipartite_pairs(metric, num_pairs)
+    return weighted_merge(x, groups, x.shape[1] - num_pairs, weight, size)
