@@ -28,7 +28,7 @@ def main(argv=None) -> None:
     runner.train()
     metrics = runner.test()
     minutes = (time.perf_counter() - start) / 60
-    scores = ', '.join(f'{k} {v:.2f}' for k, v in metrics.items() if isinstance(v, float))
+    scores = ', '.join(f'{k} {float(v):.2f}' for k, v in metrics.items())
     print(f'RESULT {osp.basename(args.config)}: {scores} '
           f'({cfg.train_cfg.max_iters} iterations, {minutes:.1f} min, work dir {cfg.work_dir})')
 

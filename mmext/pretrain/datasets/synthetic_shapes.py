@@ -43,7 +43,7 @@ class SyntheticShapesClassification(BaseDataset):
         self.num_classes = num_classes
         self.image_size = image_size
         self.seed = seed
-        kwargs.setdefault('metainfo', dict(classes=[f'class_{i}' for i in range(num_classes)]))
+        kwargs.setdefault('metainfo', dict(classes=tuple(f'class_{i}' for i in range(num_classes))))
         super().__init__(ann_file='', data_root=data_root, **kwargs)
 
     def load_data_list(self) -> List[dict]:
