@@ -1,1 +1,4 @@
-__all__ = []
+from .sdn_neck import SDNBlock, SDNNeck
+from .sequential_neck import SequentialNeck
+
+__all__ = ['SDNBlock', 'SDNNeck', 'SequentialNeck']

@@ -1,0 +1,41 @@
+# Toy baseline for the SDN comparison: FCN on a narrow ResNet-18-V1c (stem/base width 16, output stride 8) trained
+# from scratch on mmext's embedded synthetic shapes (64x64, generated under data_root on first use), on one CPU.
+# Its SDN twin (sdn-fcn_r18-w16-d8_1xb8-1k_synthetic-64x64.py) changes nothing but the neck.
+_base_ = [
+    'mmseg::_base_/models/fcn_r50-d8.py',
+    '../_base_/datasets/synthetic_shapes.py',
+    'mmseg::_base_/default_runtime.py',
+]
+custom_imports = dict(imports=['mmext'], allow_failed_imports=False)
+
+data_root = 'data/synthetic_shapes'
+checkpoint = None  # trained from scratch: no weights are needed
+load_from = None
+
+norm_cfg = dict(type='BN', requires_grad=True)  # single process: no SyncBN
+model = dict(
+    pretrained=checkpoint,
+    data_preprocessor=dict(size=(64, 64)),
+    backbone=dict(depth=18, stem_channels=16, base_channels=16, norm_cfg=norm_cfg),
+    decode_head=dict(in_channels=128, channels=64, num_classes=6, norm_cfg=norm_cfg),
+    auxiliary_head=dict(in_channels=64, channels=32, num_classes=6, norm_cfg=norm_cfg))
+
+train_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root))
+val_dataloader = dict(num_workers=1, dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+val_evaluator = [dict(type='IoUMetric', iou_metrics=['mIoU']), dict(type='BoundaryMetric', width_ratio=0.02)]
+test_evaluator = val_evaluator
+
+max_iters = 1000
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4))
+param_scheduler = [dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=0, end=max_iters, by_epoch=False)]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters),
+    sampler_seed=dict(type='DistSamplerSeedHook'))
+randomness = dict(seed=0)
