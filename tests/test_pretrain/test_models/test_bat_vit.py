@@ -100,8 +100,9 @@ def test_batch_independence(tiny_arch, randomize):
             assert torch.allclose(model(images[i:i + 1])[0], batched[i:i + 1], atol=1e-5)
 
 
-def test_autocast_keeps_token_counts(tiny_arch, randomize):
-    model = randomize(build(arch=tiny_arch, out_type='raw', out_indices=[3, 6, 9]))
+@pytest.mark.parametrize('kwargs', [dict(), dict(mode='tome', prop_attn=True, match_metric='k')])
+def test_autocast_keeps_token_counts(tiny_arch, randomize, kwargs):
+    model = randomize(build(arch=tiny_arch, out_type='raw', out_indices=[3, 6, 9], **kwargs))
     with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
         outs = model(torch.randn(2, 3, 224, 224))
     assert [o.shape[1] for o in outs] == [139, 98, 69]

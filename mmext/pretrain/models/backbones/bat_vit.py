@@ -39,7 +39,8 @@ def _attention_with_qk(attn, x: Tensor, attn_bias: Optional[Tensor]) -> Tuple[Te
     batch, num_tokens, _ = x.shape
     q, k, v = attn.qkv(x).reshape(batch, num_tokens, 3, attn.num_heads, attn.head_dims).permute(2, 0, 3, 1, 4)
     dropout_p = attn.attn_drop if attn.training else 0.
-    out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_bias, dropout_p=dropout_p)
+    attn_mask = None if attn_bias is None else attn_bias.to(q.dtype)  # autocast: q may be bf16 / fp16
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p)
     out = attn.proj(out.transpose(1, 2).reshape(batch, num_tokens, attn.embed_dims))
     return attn.out_drop(attn.gamma1(attn.proj_drop(out))), q, k
 
@@ -106,7 +107,7 @@ class BATEncoderLayer(TransformerEncoderLayer):
         """
         if self.reducer is None and not self.prop_attn:
             return super().forward(x), size
-        attn_bias = size.log()[:, None, None, :].to(x.dtype) if self.prop_attn else None
+        attn_bias = size.log()[:, None, None, :] if self.prop_attn else None
         attn_out, q, k = _attention_with_qk(self.attn, self.ln1(x), attn_bias)
         x = x + attn_out
         if self.reducer is not None:
@@ -190,8 +191,6 @@ class BATViT(VisionTransformer):
         if any(not 0 <= i < self.num_layers for i in self.reduce_layers):
             raise ValueError(f'reduce_layers={tuple(reduce_layers)} must index layers in [0, {self.num_layers}).')
         self.keep_rate = keep_rate
-        self.mode = mode
-        self.prop_attn = prop_attn
         clusters = self._per_layer('num_clusters', num_clusters)
         pairs = self._per_layer('num_pairs', num_pairs)
         for i, layer in enumerate(self.layers):

@@ -404,38 +404,42 @@ def reduce_tokens(x: Tensor,
                          f"match_order={match_order!r}; pass cls_attention(...) of the patch tokens.")
 
     patches, patch_size = x[:, 1:], size[:, 1:]
-    metric = patches if metric is None else metric[:, 1:]
+    metric = None if metric is None else metric[:, 1:]
     weight = {'attn': cls_attn, 'size': patch_size, 'mean': None}[merge_weight]
 
     if mode == 'tome':
         if match_order == 'attention':
             rank = cls_attn.argsort(dim=1, descending=True)
-            patches, patch_size, metric = (batch_gather(t, rank) for t in (patches, patch_size, metric))
-            weight = None if weight is None else batch_gather(weight, rank)
+            patches, patch_size, metric, weight = _gather_optional(rank, patches, patch_size, metric, weight)
         kept, kept_size = _merge_pairs(patches, patch_size, metric, weight, budget.pairs)
         return torch.cat([x[:, :1], kept], dim=1), torch.cat([size[:, :1], kept_size], dim=1)
 
     idx_att, idx_in = decouple(cls_attn, budget.keep, match_order)
-    kept, kept_size = batch_gather(patches, idx_att), batch_gather(patch_size, idx_att)
+    kept, kept_size, kept_metric, kept_weight = _gather_optional(idx_att, patches, patch_size, metric, weight)
     rest, rest_size = batch_gather(patches, idx_in), batch_gather(patch_size, idx_in)
     if mode == 'evit':
         groups = idx_in.new_zeros(idx_in.shape)
         rest, rest_size = weighted_merge(rest, groups, budget.clusters, batch_gather(cls_attn, idx_in), rest_size,
                                          normalize=False)
     else:
-        kept_weight = None if weight is None else batch_gather(weight, idx_att)
-        kept, kept_size = _merge_pairs(kept, kept_size, batch_gather(metric, idx_att), kept_weight, budget.pairs)
+        kept, kept_size = _merge_pairs(kept, kept_size, kept_metric, kept_weight, budget.pairs)
         if budget.clusters:
             groups, _ = dpc_knn_cluster(rest, budget.clusters, knn_k, dpc_variant, dist_scale)
-            rest_weight = None if weight is None else batch_gather(weight, idx_in)
+            rest_weight, = _gather_optional(idx_in, weight)
             rest, rest_size = weighted_merge(rest, groups, budget.clusters, rest_weight, rest_size)
     return torch.cat([x[:, :1], kept, rest], dim=1), torch.cat([size[:, :1], kept_size, rest_size], dim=1)
 
 
-def _merge_pairs(x: Tensor, size: Tensor, metric: Tensor, weight: Optional[Tensor],
+def _gather_optional(index: Tensor, *tokens: Optional[Tensor]) -> Tuple[Optional[Tensor], ...]:
+    """:func:`batch_gather` of each tensor; None stays None."""
+    return tuple(None if t is None else batch_gather(t, index) for t in tokens)
+
+
+def _merge_pairs(x: Tensor, size: Tensor, metric: Optional[Tensor], weight: Optional[Tensor],
                  num_pairs: int) -> Tuple[Tensor, Tensor]:
-    """Bipartite matching + weighted merge of ``num_pairs`` pairs; [B, L, C] -> [B, L - r, C]."""
+    """Bipartite matching (on ``metric``, or on ``x`` if None) + weighted merge of ``num_pairs`` pairs;
+    [B, L, C] -> [B, L - r, C]."""
     if not num_pairs:
         return x, size
-    groups = bipartite_pairs(metric, num_pairs)
+    groups = bipartite_pairs(x if metric is None else metric, num_pairs)
     return weighted_merge(x, groups, x.shape[1] - num_pairs, weight, size)
