@@ -66,10 +66,11 @@ class SDNBlock(BaseModule):
         width = reduce_channels or in_channels
         self.fuse_init = fuse_init
         self.align_corners = align_corners
+        self.self_guided = guidance_channels is None
         self.reduce = ConvModule(
             in_channels, width, 1, norm_cfg=norm_cfg, act_cfg=act_cfg) if reduce_channels else None
         self.sdc = MODELS.build(dict(sdc_cfg, in_channels=width, out_channels=width))
-        if guidance_channels is None:
+        if self.self_guided:
             self.guidance = ConvModule(
                 width,
                 width,
@@ -116,6 +117,10 @@ class SDNBlock(BaseModule):
         Returns:
             Tensor: Refined map, shape (B, C_i, H, W).
         """
+        if (v is None) != self.self_guided:
+            raise ValueError('this SDNBlock was built ' + ('self-guided (guidance_channels=None): call it without v'
+                                                           if self.self_guided else
+                                                           'for external guidance: pass the guidance map v'))
         u_r = self.reduce(u) if self.reduce is not None else u
         if v is None:
             v = self.guidance(u_r)

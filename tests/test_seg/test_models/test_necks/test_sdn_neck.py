@@ -218,3 +218,14 @@ def test_sdc_options_pass_through(sdc_cfg, guidance_proj):
     sum(o.sum() for o in outs).backward()
     if sdc_cfg.get('learnable_lam'):
         assert all(block.sdc.raw_lam.grad is not None for block in neck.blocks.values())
+
+
+def test_block_guidance_argument_must_match_how_it_was_built():
+    common = dict(reduce_channels=None, sdc_cfg=dict(type='SemanticDiffConv2d'), guidance_proj='conv1x1',
+                  guidance_conv_cfg=dict(kernel_size=3, stride=2, norm=True, act=True), fuse_init='default',
+                  norm_cfg=BN, act_cfg=dict(type='ReLU'))
+    u = torch.randn(2, 8, 6, 6)
+    with pytest.raises(ValueError, match='without v'):
+        SDNBlock(8, guidance_channels=None, **common)(u, torch.randn(2, 16, 3, 3))
+    with pytest.raises(ValueError, match='pass the guidance map'):
+        SDNBlock(8, guidance_channels=16, **common)(u)
