@@ -1,6 +1,6 @@
 # Toy baseline for the SDN comparison: FCN on a narrow ResNet-18-V1c (stem/base width 16, output stride 8) trained
-# from scratch on mmext's embedded synthetic shapes (64x64, generated under data_root on first use), on one CPU.
-# Its SDN twin (sdn-fcn_r18-w16-d8_1xb8-1k_synthetic-64x64.py) changes nothing but the neck.
+# from scratch on mmext's embedded synthetic shapes (64x64, generated under data_root on first use), on one CPU. Its
+# SDN twin (sdn-fcn_r18-w16-d8_1xb8-1k_synthetic-64x64.py) changes nothing but the neck.
 _base_ = [
     'mmseg::_base_/models/fcn_r50-d8.py',
     '../_base_/datasets/synthetic_shapes.py',

@@ -1,5 +1,5 @@
-# SDN (single-scale) on mmseg's deeplabv3plus ResNet-50-D8 baseline: one SDN block on the head's input level (C5, 2048 ch)
-# with the SDC at 512 channels (sdn.md §12: full width would add ~84 M parameters). Baseline:
+# SDN (single-scale) on mmseg's deeplabv3plus ResNet-50-D8 baseline: one SDN block on the head's input level (C5, 2048
+# ch) with the SDC at 512 channels (sdn.md §12: full width would add ~84 M parameters). Baseline:
 # mmseg::deeplabv3plus/deeplabv3plus_r50-d8_4xb4-160k_ade20k-512x512.py
 _base_ = 'mmseg::deeplabv3plus/deeplabv3plus_r50-d8_4xb4-160k_ade20k-512x512.py'
 custom_imports = dict(imports=['mmext'], allow_failed_imports=False)

@@ -1,5 +1,5 @@
-# SDN (single-scale) on mmseg's fcn ResNet-50-D8 baseline: one SDN block on the head's input level (C5, 2048 ch)
-# with the SDC at 512 channels (sdn.md §12: full width would add ~84 M parameters). Baseline:
+# SDN (single-scale) on mmseg's fcn ResNet-50-D8 baseline: one SDN block on the head's input level (C5, 2048 ch) with
+# the SDC at 512 channels (sdn.md §12: full width would add ~84 M parameters). Baseline:
 # mmseg::fcn/fcn_r50-d8_4xb2-80k_cityscapes-512x1024.py
 _base_ = 'mmseg::fcn/fcn_r50-d8_4xb2-80k_cityscapes-512x1024.py'
 custom_imports = dict(imports=['mmext'], allow_failed_imports=False)

@@ -1,5 +1,6 @@
-# SDN (multi-scale) on mmseg's Semantic FPN ResNet-50 baseline (mmseg::sem_fpn/fpn_r50_4xb2-80k_cityscapes-512x1024.py). SDN refines
-# the backbone features before the baseline's own FPN, which is part of the (unchanged) decoder.
+# SDN (multi-scale) on mmseg's Semantic FPN ResNet-50 baseline
+# (mmseg::sem_fpn/fpn_r50_4xb2-80k_cityscapes-512x1024.py). SDN refines the backbone features before the baseline's
+# own FPN, which is part of the (unchanged) decoder.
 _base_ = 'mmseg::sem_fpn/fpn_r50_4xb2-80k_cityscapes-512x1024.py'
 custom_imports = dict(imports=['mmext'], allow_failed_imports=False)
 

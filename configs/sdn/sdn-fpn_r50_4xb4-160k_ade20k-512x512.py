@@ -1,5 +1,5 @@
-# SDN (multi-scale) on mmseg's Semantic FPN ResNet-50 baseline (mmseg::sem_fpn/fpn_r50_4xb4-160k_ade20k-512x512.py). SDN refines
-# the backbone features before the baseline's own FPN, which is part of the (unchanged) decoder.
+# SDN (multi-scale) on mmseg's Semantic FPN ResNet-50 baseline (mmseg::sem_fpn/fpn_r50_4xb4-160k_ade20k-512x512.py).
+# SDN refines the backbone features before the baseline's own FPN, which is part of the (unchanged) decoder.
 _base_ = 'mmseg::sem_fpn/fpn_r50_4xb4-160k_ade20k-512x512.py'
 custom_imports = dict(imports=['mmext'], allow_failed_imports=False)
 

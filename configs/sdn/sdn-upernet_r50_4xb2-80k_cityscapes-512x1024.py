@@ -1,5 +1,6 @@
-# SDN (multi-scale) on mmseg's UPerNet ResNet-50 baseline (mmseg::upernet/upernet_r50_4xb2-80k_cityscapes-512x1024.py): level i is
-# guided by level i+1, C5 by a stride-2 conv of itself; the SDC of levels wider than 256 channels works at 256.
+# SDN (multi-scale) on mmseg's UPerNet ResNet-50 baseline
+# (mmseg::upernet/upernet_r50_4xb2-80k_cityscapes-512x1024.py): level i is guided by level i+1, C5 by a stride-2 conv
+# of itself; the SDC of levels wider than 256 channels works at 256.
 _base_ = 'mmseg::upernet/upernet_r50_4xb2-80k_cityscapes-512x1024.py'
 custom_imports = dict(imports=['mmext'], allow_failed_imports=False)
 

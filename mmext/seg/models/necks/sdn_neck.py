@@ -5,8 +5,8 @@ code exists; this module follows mmext's specification (``sdn.md`` §4–§7, §
 the paper and which are design choices exposed as arguments.
 
 One SDN block refines a feature map U with a semantic difference convolution (SDC, :mod:`mmext.ops.sdc`) whose
-edge-stopping gate is computed on a guidance map V, then fuses it back: ``Z = Conv1x1(concat[U, act(norm(SDC(U, V)))])``.
-The neck applies one block per selected level and returns maps of the shapes it received, so the decode and
+edge-stopping gate is computed on a guidance map V, then fuses it back:
+``Z = Conv1x1(concat[U, act(norm(SDC(U, V)))])``. The neck applies one block per selected level and returns maps of the shapes it received, so the decode and
 auxiliary heads are unchanged.
 
 Shape shorthand: B = batch, C_i = channels of level i, H_i x W_i = its spatial size, L = number of levels,

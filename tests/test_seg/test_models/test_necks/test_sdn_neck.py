@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.registry import init_default_scope
 
-from mmext.seg.models.necks import SDNBlock, SDNNeck
+from mmext.seg.models.necks import SDNBlock
 from mmseg.registry import MODELS
 
 BN = dict(type='BN', requires_grad=True)
