@@ -326,7 +326,7 @@ def weighted_merge(x: Tensor,
                    normalize: bool = True) -> Tuple[Tensor, Optional[Tensor]]:
     """Merge tokens by group into their weighted mean (or weighted sum); sizes add up.
 
-    Accumulates in fp32 (``scatter_add``); gradients flow to ``x`` (and ``weight``), not through the groups.
+    Accumulates in fp32 (``index_add``); gradients flow to ``x`` (and ``weight``), not through the groups.
 
     Args:
         x (Tensor): tokens, [B, L, C].
@@ -342,13 +342,18 @@ def weighted_merge(x: Tensor,
         ``size`` is None).
     """
     batch, _, channels = x.shape
+    # one index_add over flattened (sample, group) rows: several times faster on CPU than a scatter_add along dim 1
+    # with a [B, L, C] expanded index
+    rows = (groups + num_groups * torch.arange(batch, device=groups.device).unsqueeze(1)).flatten()
     weight = x.new_ones(groups.shape, dtype=torch.float32) if weight is None else weight.float()
-    total = x.new_zeros(batch, num_groups, channels, dtype=torch.float32)
-    total = total.scatter_add(1, groups.unsqueeze(-1).expand(-1, -1, channels), x.float() * weight.unsqueeze(-1))
+    total = x.new_zeros(batch * num_groups, channels, dtype=torch.float32)
+    total = total.index_add(0, rows, (x.float() * weight.unsqueeze(-1)).flatten(0, 1)).view(batch, num_groups, -1)
     if normalize:
-        norm = weight.new_zeros(batch, num_groups).scatter_add(1, groups, weight)
+        norm = weight.new_zeros(batch * num_groups).index_add(0, rows, weight.flatten()).view(batch, num_groups)
         total = total / norm.clamp_min(torch.finfo(torch.float32).tiny).unsqueeze(-1)
-    merged_size = None if size is None else size.new_zeros(batch, num_groups).scatter_add(1, groups, size)
+    merged_size = None
+    if size is not None:
+        merged_size = size.new_zeros(batch * num_groups).index_add(0, rows, size.flatten()).view(batch, num_groups)
     return total.to(x.dtype), merged_size
 
 
