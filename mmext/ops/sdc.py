@@ -1,0 +1,406 @@
+"""Semantic difference convolution (SDC), the operator of the Semantic Diffusion Network.
+
+Tan, Wu, Pi, "Semantic Diffusion Network for Semantic Segmentation", NeurIPS 2022 (arXiv 2302.02057). No official
+code exists; the operator follows ``/work/shared/specs/sdn.md`` §3 and §8, written from its equations. A 3x3
+convolution over centred differences of a feature map U whose taps are gated by the similarity of the two pixels
+on a guidance map V::
+
+    Y[b, o, p] = sum_{c in group(o)} sum_k w[o, c, k] * S[b, c|., k, p] * (U[b, c, p + delta_k] - U[b, c, p])
+
+with offsets ``delta_k`` in ``{-d, 0, d}^2`` (``d`` = dilation = padding) and the gate ``S`` computed from V:
+
+* ``guidance='per_channel'`` (needs ``C_v == C_in``): ``S[b, c, k, p] = g(dV[b, c, k, p]^2)``;
+* ``guidance='shared'``: one gate per pixel and tap, ``S[b, k, p] = g(sum_c dV[b, c, k, p]^2)``, V may have any
+  number of channels.
+
+``g(q) = f(q / lam^2)`` with ``f`` one of ``GATE_FNS``: charbonnier ``(1 + z)^-1/2``, pm_rational ``1 / (1 + z)``,
+pm_exp ``exp(-z)``, gaussian ``exp(-z / 2)``. All gates are 1 where V does not change, so with ``S == 1`` SDC is
+a central pixel-difference convolution (``conv3x3(U, w) - conv1x1(U, sum_k w)``).
+
+Two implementations compute the same function:
+
+* the compiled op ``mmext._ext`` (``mmext/ops/csrc``): a tiled column-buffer kernel on CPU and im2col/col2im
+  kernels on CUDA, both with hand-written backward passes and memory far below the reference's;
+* :func:`sdc_reference`, a readable pure-PyTorch version built from shifted slices (no ``F.unfold``), used by the
+  tests and automatically when the extension is not built.
+
+Shape shorthand: ``B`` batch, ``C_in`` channels of U, ``C_v`` channels of V, ``C_out`` output channels, ``H x W``
+the spatial size of U, ``h x w`` that of V before resizing, ``G`` groups.
+"""
+import functools
+import math
+import warnings
+from typing import Optional, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.registry import MODELS
+from torch.autograd.function import once_differentiable
+
+# Order matches the gate ids of mmext/ops/csrc/common/sdc_common.hpp.
+GATE_FNS = ('charbonnier', 'pm_rational', 'pm_exp', 'gaussian')
+GUIDANCE_MODES = ('per_channel', 'shared')
+PADDING_MODES = ('zeros', 'replicate')
+IMPLS = ('auto', 'reference', 'cpu', 'cuda')
+
+Lam = Union[float, torch.Tensor]
+
+
+@functools.lru_cache(maxsize=None)
+def _load_ext():
+    """Returns ``(mmext._ext or None, why it failed to import)``."""
+    try:
+        from mmext import _ext  # torch is imported above, so its libraries are loaded first
+    except ImportError as err:
+        return None, str(err)
+    return _ext, ''
+
+
+def available_impls() -> Tuple[str, ...]:
+    """Implementations usable in this installation, e.g. ``('reference', 'cpu')``."""
+    ext = _load_ext()[0]
+    if ext is None:
+        return ('reference', )
+    return ('reference', 'cpu', 'cuda') if ext.with_cuda() else ('reference', 'cpu')
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_fallback(reason: str) -> None:
+    # lru_cache makes this warn once per reason and process.
+    warnings.warn(f'semantic_difference_conv2d: {reason}; using the pure-PyTorch reference implementation, '
+                  'which is slower and needs about 9x the activation memory.')
+
+
+def _resolve_impl(impl: str, device: torch.device) -> str:
+    """Maps ``impl`` to 'reference', 'cpu' or 'cuda' for tensors on ``device``."""
+    if impl not in IMPLS:
+        raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
+    if impl == 'reference':
+        return impl
+    available = available_impls()
+    if impl == 'auto':
+        if device.type in available:
+            return device.type
+        if len(available) == 1:
+            _warn_fallback(f'the compiled extension mmext._ext is not available ({_load_ext()[1]}); '
+                           'build it with `pip install -e . --no-build-isolation`')
+        else:
+            _warn_fallback(f'mmext._ext has no kernel for {device.type} tensors '
+                           '(rebuild with FORCE_CUDA=1 for CUDA)')
+        return 'reference'
+    if impl not in available:
+        why = ('the extension mmext._ext is not built' if len(available) == 1 else
+               'mmext._ext was built without CUDA (rebuild with FORCE_CUDA=1)')
+        raise RuntimeError(f"impl={impl!r} is not available: {why}. Use impl='auto' or impl='reference'.")
+    if device.type != impl:
+        raise ValueError(f"impl={impl!r} needs {impl} tensors, got tensors on {device}; use impl='auto'.")
+    return impl
+
+
+def _check_options(dilation: int, gate_fn: str, guidance: str, padding_mode: str, impl: str, lam: Lam) -> None:
+    if not isinstance(dilation, int) or dilation < 1:
+        raise ValueError(f'dilation must be a positive integer, got {dilation!r}')
+    if gate_fn not in GATE_FNS:
+        raise ValueError(f'gate_fn must be one of {GATE_FNS}, got {gate_fn!r}')
+    if guidance not in GUIDANCE_MODES:
+        raise ValueError(f"guidance must be one of {GUIDANCE_MODES} (sdn.md's gate_mode='scalar' is 'shared'), "
+                         f'got {guidance!r}')
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f'padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}')
+    if impl not in IMPLS:
+        raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
+    if isinstance(lam, torch.Tensor):
+        if lam.numel() != 1:
+            raise ValueError(f'lam must be a number or a one-element tensor, got shape {tuple(lam.shape)}')
+    elif not lam > 0:
+        raise ValueError(f'lam must be > 0, got {lam!r}')
+
+
+def _check_tensors(u: torch.Tensor, v: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor],
+                   groups: int, guidance: str) -> None:
+    if u.dim() != 4 or v.dim() != 4:
+        raise ValueError(f'u and v must be 4-D [B, C, H, W] tensors, got shapes {tuple(u.shape)} and '
+                         f'{tuple(v.shape)}')
+    if v.shape[0] != u.shape[0]:
+        raise ValueError(f'u and v must have the same batch size, got {u.shape[0]} and {v.shape[0]}')
+    c_in = u.shape[1]
+    if not isinstance(groups, int) or groups < 1 or c_in % groups or weight.shape[0] % groups:
+        raise ValueError(f'groups={groups!r} must be a positive integer dividing C_in={c_in} and '
+                         f'C_out={weight.shape[0]}')
+    if weight.dim() != 4 or tuple(weight.shape[1:]) != (c_in // groups, 3, 3):
+        raise ValueError(f'weight must have shape (C_out, C_in/groups, 3, 3) = (C_out, {c_in // groups}, 3, 3), '
+                         f'got {tuple(weight.shape)}')
+    if guidance == 'per_channel' and v.shape[1] != c_in:
+        raise ValueError(f"guidance='per_channel' needs v with C_in={c_in} channels, got {v.shape[1]}; project v "
+                         "with a 1x1 conv or use guidance='shared'")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0], ):
+        raise ValueError(f'bias must have shape (C_out,) = ({weight.shape[0]},), got {tuple(bias.shape)}')
+
+
+def _gate(q: torch.Tensor, lam: Lam, gate_fn: str) -> torch.Tensor:
+    """Gate ``f(q / lam^2)`` of squared guidance differences ``q`` (any shape)."""
+    z = q / lam**2
+    if gate_fn == 'charbonnier':
+        return torch.rsqrt(1 + z)
+    if gate_fn == 'pm_rational':
+        return 1 / (1 + z)
+    if gate_fn == 'pm_exp':
+        return torch.exp(-z)
+    return torch.exp(-0.5 * z)
+
+
+def _centred_differences(x: torch.Tensor, dilation: int, padding_mode: str) -> torch.Tensor:
+    """``x[:, :, p + delta_k] - x[:, :, p]`` for the 9 taps: [B, C, H, W] -> [B, C, 9, H, W] (tap 4 is 0)."""
+    height, width = x.shape[-2:]
+    d = dilation
+    padded = F.pad(x, (d, d, d, d), mode='constant' if padding_mode == 'zeros' else 'replicate')
+    shifted = [padded[..., i * d:i * d + height, j * d:j * d + width] for i in range(3) for j in range(3)]
+    return torch.stack(shifted, dim=2) - x.unsqueeze(2)
+
+
+def sdc_reference(u: torch.Tensor,
+                  v: torch.Tensor,
+                  weight: torch.Tensor,
+                  lam: Lam = 1.0,
+                  dilation: int = 1,
+                  groups: int = 1,
+                  gate_fn: str = 'charbonnier',
+                  guidance: str = 'per_channel',
+                  invert_gate: bool = False,
+                  padding_mode: str = 'zeros') -> torch.Tensor:
+    """Pure-PyTorch SDC (no bias, no resizing, no argument checks; see :func:`semantic_difference_conv2d`).
+
+    Materialises the differences as [B, C, 9, H, W] tensors, so it needs about 9x the activation memory of the
+    compiled op; the gate is evaluated in at least fp32.
+
+    Args:
+        u (Tensor): [B, C_in, H, W].
+        v (Tensor): [B, C_v, H, W] (C_v == C_in for per-channel gates).
+        weight (Tensor): [C_out, C_in / groups, 3, 3].
+        lam (float | Tensor): contrast lambda > 0 (a one-element tensor for a learnable lambda).
+        dilation, groups, gate_fn, guidance, invert_gate, padding_mode: as in :func:`semantic_difference_conv2d`.
+
+    Returns:
+        Tensor: [B, C_out, H, W].
+    """
+    batch, c_in, height, width = u.shape
+    c_out = weight.shape[0]
+    du = _centred_differences(u, dilation, padding_mode)  # [B, C_in, 9, H, W]
+    dv = _centred_differences(v, dilation, padding_mode)  # [B, C_v, 9, H, W]
+    # (dV / lam)^2 overflows fp16 once |dV| / lam > 256.
+    dv = dv.to(torch.promote_types(dv.dtype, torch.float32))
+    sq = dv.square()
+    if guidance == 'shared':
+        sq = sq.sum(dim=1, keepdim=True)
+    gate = _gate(sq, lam, gate_fn)  # [B, C_in | 1, 9, H, W]
+    if invert_gate:
+        gate = 1 - gate
+    x = (gate * du).to(u.dtype).view(batch, groups, c_in // groups, 9, height, width)
+    w = weight.view(groups, c_out // groups, c_in // groups, 9)
+    return torch.einsum('bgckhw,gock->bgohw', x, w).reshape(batch, c_out, height, width)
+
+
+class SemanticDifferenceConv2dFunction(torch.autograd.Function):
+    """Autograd wrapper of the compiled op (``mmext._ext.sdc_forward`` / ``sdc_backward``).
+
+    Under CUDA autocast the inputs are cast to fp32 (the gate overflows fp16); outside autocast the CUDA kernel
+    also runs fp16 with fp32 accumulation.
+    """
+
+    @staticmethod
+    @torch.amp.custom_fwd(device_type='cuda', cast_inputs=torch.float32)
+    def forward(ctx, u: torch.Tensor, v: torch.Tensor, weight: torch.Tensor, lam: torch.Tensor, dilation: int,
+                groups: int, gate_id: int, shared: bool, invert_gate: bool, replicate: bool) -> torch.Tensor:
+        ext = _load_ext()[0]
+        u, v, weight, lam = (t.contiguous() for t in (u, v, weight, lam))
+        out = u.new_empty(u.shape[0], weight.shape[0], u.shape[2], u.shape[3])
+        ext.sdc_forward(u, v, weight, lam, out, dilation, groups, gate_id, shared, invert_gate, replicate)
+        ctx.save_for_backward(u, v, weight, lam)
+        ctx.options = (dilation, groups, gate_id, shared, invert_gate, replicate)
+        return out
+
+    @staticmethod
+    @torch.amp.custom_bwd(device_type='cuda')
+    @once_differentiable
+    def backward(ctx, grad_out: torch.Tensor):
+        u, v, weight, lam = ctx.saved_tensors
+        grads = [torch.empty_like(t) for t in (u, v, weight, lam)]
+        _load_ext()[0].sdc_backward(grad_out.contiguous(), u, v, weight, lam, *grads, *ctx.options)
+        grads = [g if needed else None for g, needed in zip(grads, ctx.needs_input_grad)]
+        return (*grads, None, None, None, None, None, None)
+
+
+def semantic_difference_conv2d(u: torch.Tensor,
+                               v: torch.Tensor,
+                               weight: torch.Tensor,
+                               lam: Lam = 1.0,
+                               bias: Optional[torch.Tensor] = None,
+                               dilation: int = 1,
+                               groups: int = 1,
+                               gate_fn: str = 'charbonnier',
+                               guidance: str = 'per_channel',
+                               invert_gate: bool = False,
+                               padding_mode: str = 'zeros',
+                               impl: str = 'auto') -> torch.Tensor:
+    """Semantic difference convolution of ``u`` gated by ``v``.
+
+    Defaults marked *unverified* are design choices of the spec that the paper does not confirm (sdn.md §7).
+
+    Args:
+        u (Tensor): feature map U, [B, C_in, H, W].
+        v (Tensor): guidance V, [B, C_v, h, w]; resized bilinearly (``align_corners=False``, unverified) to
+            H x W when the sizes differ. Per-channel gates need C_v == C_in.
+        weight (Tensor): [C_out, C_in / groups, 3, 3]. The centre tap multiplies a zero difference, so it
+            never affects the output and its gradient is zero.
+        lam (float | Tensor): contrast lambda > 0 (unverified default 1.0). A one-element tensor that requires
+            grad receives a gradient (see ``learnable_lam`` of :class:`SemanticDifferenceConv2d`).
+        bias (Tensor, optional): [C_out], added to the output.
+        dilation (int): spacing of the 3x3 taps; the padding equals the dilation (unverified, default 1).
+        groups (int): channel groups as in ``nn.Conv2d`` (unverified, default 1).
+        gate_fn (str): one of ``GATE_FNS``; 'charbonnier' (default) as in the only public re-implementation.
+        guidance (str): 'per_channel' (one gate per channel, default) or 'shared' (one gate per pixel and tap
+            from the channel-summed squared differences; sdn.md calls it gate_mode='scalar').
+        invert_gate (bool): use ``1 - S`` (ablation flag, unverified).
+        padding_mode (str): 'zeros' (default) or 'replicate' (unverified); out-of-image neighbours of U and V
+            read this padding.
+        impl (str): 'auto' (compiled kernel for the tensors' device when built, else the reference with a
+            warning), 'reference', 'cpu' or 'cuda' (errors if unavailable).
+
+    Returns:
+        Tensor: Y, [B, C_out, H, W].
+    """
+    _check_options(dilation, gate_fn, guidance, padding_mode, impl, lam)
+    _check_tensors(u, v, weight, bias, groups, guidance)
+    if v.shape[-2:] != u.shape[-2:]:
+        v = F.interpolate(v, size=u.shape[-2:], mode='bilinear', align_corners=False)
+    impl = _resolve_impl(impl, u.device)
+    # Both implementations take one dtype: the promoted one of the inputs (casts are no-ops when they agree).
+    dtype = torch.promote_types(torch.promote_types(u.dtype, v.dtype), weight.dtype)
+    u, v, weight = u.to(dtype), v.to(dtype), weight.to(dtype)
+    if impl == 'reference':
+        out = sdc_reference(u, v, weight, lam, dilation, groups, gate_fn, guidance, invert_gate, padding_mode)
+    else:
+        # CPU kernels are compiled for fp32/fp64: lower precisions run in fp32 there.
+        kernel_dtype = torch.float32 if impl == 'cpu' and dtype not in (torch.float32, torch.float64) else dtype
+        if not isinstance(lam, torch.Tensor):
+            lam = torch.tensor(float(lam))
+        out = SemanticDifferenceConv2dFunction.apply(u.to(kernel_dtype), v.to(kernel_dtype),
+                                                     weight.to(kernel_dtype),
+                                                     lam.to(device=u.device, dtype=kernel_dtype).reshape(()),
+                                                     dilation, groups, GATE_FNS.index(gate_fn),
+                                                     guidance == 'shared', invert_gate,
+                                                     padding_mode == 'replicate').to(dtype)
+    if bias is not None:
+        out = out + bias.view(1, -1, 1, 1).to(out.dtype)
+    return out
+
+
+sdc = semantic_difference_conv2d  # the name used by sdn.md §8
+
+
+@MODELS.register_module(name='SemanticDiffConv2d')
+class SemanticDifferenceConv2d(nn.Module):
+    """Semantic difference convolution layer (registered as ``SemanticDiffConv2d`` in MMEngine's root MODELS).
+
+    Args:
+        in_channels (int): C_in, channels of the input U.
+        out_channels (int): C_out.
+        kernel_size (int): only 3 is supported (spec: 3x3 window).
+        dilation (int): tap spacing, padding = dilation. Default 1 (unverified).
+        groups (int): channel groups (``groups=in_channels`` gives a depthwise SDC). Default 1 (unverified).
+        bias (bool): add a learnable bias (the public re-implementation has none). Default False.
+        lam (float): initial contrast lambda > 0. Default 1.0 (unverified).
+        learnable_lam (bool): learn lambda, parameterised as ``softplus(raw_lam)`` so it stays positive.
+            Default False (unverified).
+        gate_fn (str): one of ``GATE_FNS``. Default 'charbonnier'.
+        guidance (str): 'per_channel' (needs C_v == C_in) or 'shared'. Default 'per_channel'.
+        invert_gate (bool): use ``1 - S``. Default False (unverified ablation flag).
+        padding_mode (str): 'zeros' or 'replicate'. Default 'zeros'.
+        weight_init (str): 'uniform' (U(-0.1, 0.1), as in the public re-implementation, default) or 'kaiming'
+            (``nn.Conv2d``'s kaiming_uniform with a=sqrt(5)); unverified.
+        impl (str): implementation choice, see :func:`semantic_difference_conv2d`. Default 'auto'.
+
+    Shapes:
+        forward(u [B, C_in, H, W], v [B, C_v, h, w]) -> [B, C_out, H, W]
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 kernel_size: int = 3,
+                 dilation: int = 1,
+                 groups: int = 1,
+                 bias: bool = False,
+                 lam: float = 1.0,
+                 learnable_lam: bool = False,
+                 gate_fn: str = 'charbonnier',
+                 guidance: str = 'per_channel',
+                 invert_gate: bool = False,
+                 padding_mode: str = 'zeros',
+                 weight_init: str = 'uniform',
+                 impl: str = 'auto'):
+        super().__init__()
+        if kernel_size != 3:
+            raise ValueError(f'kernel_size must be 3 (the SDC window is 3x3), got {kernel_size!r}')
+        if not isinstance(groups, int) or groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(f'groups={groups!r} must be a positive integer dividing in_channels={in_channels} '
+                             f'and out_channels={out_channels}')
+        if weight_init not in ('uniform', 'kaiming'):
+            raise ValueError(f"weight_init must be 'uniform' or 'kaiming', got {weight_init!r}")
+        _check_options(dilation, gate_fn, guidance, padding_mode, impl, lam)
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = kernel_size
+        self.dilation = dilation
+        self.groups = groups
+        self.gate_fn = gate_fn
+        self.guidance = guidance
+        self.invert_gate = invert_gate
+        self.padding_mode = padding_mode
+        self.weight_init = weight_init
+        self.impl = impl
+        self.init_lam = lam
+        self.learnable_lam = learnable_lam
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels // groups, 3, 3))
+        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
+        self.raw_lam = nn.Parameter(torch.empty(())) if learnable_lam else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.weight_init == 'uniform':
+            nn.init.uniform_(self.weight, -0.1, 0.1)
+        else:
+            nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+        if self.raw_lam is not None:
+            # Inverse softplus, written so that it does not overflow for large lam.
+            nn.init.constant_(self.raw_lam, self.init_lam + math.log(-math.expm1(-self.init_lam)))
+
+    @property
+    def lam(self) -> Lam:
+        """Current lambda: a float, or a 0-dim tensor in the autograd graph when learnable."""
+        return F.softplus(self.raw_lam) if self.raw_lam is not None else self.init_lam
+
+    def forward(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Args: u [B, C_in, H, W], v [B, C_v, h, w]. Returns: [B, C_out, H, W]."""
+        return semantic_difference_conv2d(
+            u,
+            v,
+            self.weight,
+            self.lam,
+            bias=self.bias,
+            dilation=self.dilation,
+            groups=self.groups,
+            gate_fn=self.gate_fn,
+            guidance=self.guidance,
+            invert_gate=self.invert_gate,
+            padding_mode=self.padding_mode,
+            impl=self.impl)
+
+    def extra_repr(self) -> str:
+        return (f'{self.in_channels}, {self.out_channels}, kernel_size=3, dilation={self.dilation}, '
+                f'groups={self.groups}, bias={self.bias is not None}, lam={self.init_lam}, '
+                f'learnable_lam={self.learnable_lam}, gate_fn={self.gate_fn!r}, guidance={self.guidance!r}, '
+                f'invert_gate={self.invert_gate}, padding_mode={self.padding_mode!r}, impl={self.impl!r}')
