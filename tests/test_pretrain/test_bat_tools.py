@@ -17,7 +17,8 @@ def test_get_flops_on_mmseg_config(capsys, tmp_path):
     config = tmp_path / 'seg.py'
     config.write_text("_base_ = 'mmseg::segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py'\n"
                       "norm_cfg = dict(type='BN', requires_grad=True)\n"
-                      "model = dict(pretrained=None, backbone=dict(init_cfg=None), decode_head=dict(norm_cfg=norm_cfg))\n")
+                      'model = dict(pretrained=None, backbone=dict(init_cfg=None), '
+                      'decode_head=dict(norm_cfg=norm_cfg))\n')
     get_flops_main([str(config), '--shape', '64', '64'])
     out = capsys.readouterr().out
     assert 'Counted: whole segmentor' in out and 'Flops: ' in out

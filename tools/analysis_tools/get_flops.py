@@ -52,8 +52,8 @@ def _seg_model_and_inputs(cfg: Config, input_shape: tuple):
     if getattr(model, 'auxiliary_head', None) is not None:
         model.auxiliary_head = None  # training-only branch
     meta = dict(ori_shape=input_shape[1:], pad_shape=input_shape[1:], img_shape=input_shape[1:])
-    data = model.data_preprocessor(
-        dict(inputs=[torch.randint(0, 256, input_shape, dtype=torch.uint8)], data_samples=[SegDataSample(metainfo=meta)]))
+    image = torch.randint(0, 256, input_shape, dtype=torch.uint8)
+    data = model.data_preprocessor(dict(inputs=[image], data_samples=[SegDataSample(metainfo=meta)]))
     return model, (data['inputs'], )
 
 
