@@ -1,7 +1,7 @@
 """Semantic difference convolution (SDC), the operator of the Semantic Diffusion Network.
 
 Tan, Wu, Pi, "Semantic Diffusion Network for Semantic Segmentation", NeurIPS 2022 (arXiv 2302.02057). No official
-code exists; the operator follows ``/work/shared/specs/sdn.md`` §3 and §8, written from its equations. A 3x3
+code exists; the operator follows the SDN spec (sdn.md §3 and §8), written from its equations. A 3x3
 convolution over centred differences of a feature map U whose taps are gated by the similarity of the two pixels
 on a guidance map V::
 

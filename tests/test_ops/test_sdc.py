@@ -89,14 +89,15 @@ def test_extension_is_built():
     assert HAS_CPU_KERNEL, f'mmext._ext failed to import: {sdc_module._load_ext()[1]}'
 
 
-# Shapes with odd sizes, batch 1 and 3, several tiles and row bands (C=64, H=37 with W=64 spans 5 tiles), dilation
-# larger than some bands, and channel counts that differ between U, V and the output.
+# Shapes with odd sizes, batch 1 and 3, several tiles and row bands (C=64, H=37 with W=64 spans 5 tiles), a
+# dilation larger than a row band, and channel counts that differ between U, V and the output.
 MATCH_CASES = [
     dict(shape=(1, 3, 7, 9), c_out=5),
     dict(shape=(3, 4, 8, 5), c_out=4, guidance='shared', c_v=5, padding_mode='replicate', gate_fn='pm_exp'),
     dict(shape=(2, 4, 9, 7), c_out=6, groups=2, dilation=2, gate_fn='gaussian', invert_gate=True),
     dict(shape=(1, 64, 37, 64), c_out=8, dilation=3, padding_mode='replicate', gate_fn='pm_rational'),
     dict(shape=(1, 64, 37, 64), c_out=64, groups=64, guidance='shared', c_v=2),
+    dict(shape=(1, 2, 5, 6), c_out=3, dilation=3, padding_mode='replicate', guidance='shared', c_v=1),
 ]
 LAYOUTS = ['contiguous', 'channels_last', 'non_contiguous']
 

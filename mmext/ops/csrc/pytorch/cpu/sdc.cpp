@@ -146,17 +146,22 @@ struct Rows {
 };
 
 // Gradient planes of one band: rows of the band are written in place; the `dilation` rows above and below it
-// belong to other bands and go to a private halo [planes, 2 * dilation, W].
+// belong to other bands and go to a private halo [planes, 2 * dilation, W] (a tensor, so that memory profilers
+// see it like the rest of the op's buffers).
 template <typename T>
 class BandSink {
  public:
-  BandSink(T* planes, int64_t num_planes, const Rows& band, const Geometry& geo)
-      : planes_(planes), band_(band), geo_(geo), halo_(num_planes * 2 * geo.dilation * geo.width, T(0)) {}
+  BandSink(T* planes, int64_t num_planes, const Rows& band, const Geometry& geo, const at::TensorOptions& options)
+      : planes_(planes),
+        band_(band),
+        geo_(geo),
+        halo_(at::zeros({num_planes * 2 * geo.dilation * geo.width}, options)),
+        halo_data_(halo_.data_ptr<T>()) {}
 
   T* row(int64_t plane, int64_t y) {
     if (y >= band_.y0 && y < band_.y1) return planes_ + (plane * geo_.height + y) * geo_.width;
     const int64_t halo_row = y < band_.y0 ? y - (band_.y0 - geo_.dilation) : geo_.dilation + y - band_.y1;
-    return halo_.data() + (plane * 2 * geo_.dilation + halo_row) * geo_.width;
+    return halo_data_ + (plane * 2 * geo_.dilation + halo_row) * geo_.width;
   }
 
   // Adds the halo into the planes; called after the parallel region.
@@ -165,7 +170,7 @@ class BandSink {
       for (int64_t i = 0; i < 2 * geo_.dilation; ++i) {
         const int64_t y = i < geo_.dilation ? band_.y0 - geo_.dilation + i : band_.y1 + i - geo_.dilation;
         if (y < 0 || y >= geo_.height) continue;  // never written: padding is dropped or clamped
-        const T* src = halo_.data() + (plane * 2 * geo_.dilation + i) * geo_.width;
+        const T* src = halo_data_ + (plane * 2 * geo_.dilation + i) * geo_.width;
         T* dst = planes_ + (plane * geo_.height + y) * geo_.width;
         for (int64_t x = 0; x < geo_.width; ++x) dst[x] += src[x];
       }
@@ -176,7 +181,8 @@ class BandSink {
   T* planes_;
   Rows band_;
   const Geometry& geo_;
-  std::vector<T> halo_;
+  Tensor halo_;
+  T* halo_data_;
 };
 
 template <typename scalar_t, typename Gate>
@@ -224,9 +230,9 @@ class SdcCpu {
     std::vector<BandSink<scalar_t>> sinks_u, sinks_v;
     for (const Rows& band : bands_) {
       sinks_u.emplace_back(grad_input.data_ptr<scalar_t>() + band.b * geo_.channels * geo_.hw(), geo_.channels,
-                           band, geo_);
+                           band, geo_, input_.options());
       sinks_v.emplace_back(grad_guidance.data_ptr<scalar_t>() + band.b * geo_.guidance_channels * geo_.hw(),
-                           geo_.guidance_channels, band, geo_);
+                           geo_.guidance_channels, band, geo_, input_.options());
     }
     std::vector<Tensor> weight_partial(num_bands());
     std::vector<double> lam_partial(num_bands(), 0.0);
@@ -264,9 +270,11 @@ class SdcCpu {
         : op(op),
           col(at::empty({op.geo_.channels * kNumTaps * op.tile_rows_ * op.geo_.width}, op.input_.options())),
           tcol(backward ? at::empty_like(col) : Tensor()),
-          gate(op.shared_ ? kNumTaps * op.tile_rows_ * op.geo_.width : 0),
-          gate_slope(op.shared_ && backward ? gate.size() : 0),
-          gate_lam_slope(gate_slope.size()),
+          gate_buffer(at::empty({op.shared_ ? (backward ? 3 : 1) * kNumTaps * op.tile_rows_ * op.geo_.width : 0},
+                                op.input_.options())),
+          gate(gate_buffer.data_ptr<scalar_t>()),
+          gate_slope(op.shared_ && backward ? gate + kNumTaps * op.tile_rows_ * op.geo_.width : nullptr),
+          gate_lam_slope(gate_slope ? gate_slope + kNumTaps * op.tile_rows_ * op.geo_.width : nullptr),
           scratch(5 * op.geo_.width) {}
 
     // The first C * 8 * P elements of a buffer as the contiguous GEMM operand [G, (C/G) * 8, P].
@@ -279,9 +287,10 @@ class SdcCpu {
     Tensor tcolumns(const Rows& tile) const { return view(tcol, tile); }
 
     const SdcCpu& op;
-    Tensor col, tcol;                                       // X and T = W^T G, [C * 8, P]
-    std::vector<scalar_t> gate, gate_slope, gate_lam_slope;  // shared S, dS/ds, dS/dlam, [8, P]
-    std::vector<scalar_t> scratch;                          // five rows of W
+    Tensor col, tcol;  // X and T = W^T G, [C * 8, P]
+    Tensor gate_buffer;
+    scalar_t *gate, *gate_slope, *gate_lam_slope;  // shared S, dS/ds, dS/dlam, [8, P] each (slopes: backward only)
+    std::vector<scalar_t> scratch;                 // five rows of W
   };
 
   int64_t num_bands() const { return static_cast<int64_t>(bands_.size()); }
@@ -313,18 +322,18 @@ class SdcCpu {
       const int dy = tap_dy(k, geo_.dilation), dx = tap_dx(k, geo_.dilation);
       for (int64_t y = tile.y0; y < tile.y1; ++y) {
         const int64_t offset = k * pixels + (y - tile.y0) * width;
-        scalar_t* s = ws.gate.data() + offset;
+        scalar_t* s = ws.gate + offset;
         std::fill(s, s + width, scalar_t(0));
         for (int64_t cv = 0; cv < geo_.guidance_channels; ++cv) {
           const scalar_t* v = guidance_plane(tile.b, cv);
           load_shifted_row(v, y, dy, dx, geo_, v_nb);
           add_sq_diff_row(width, v_nb, v + y * width, s);
         }
-        if (ws.gate_slope.empty()) {
+        if (ws.gate_slope == nullptr) {
           for (int64_t x = 0; x < width; ++x) s[x] = gate_value<Gate>(s[x], scale_);
         } else {
-          scalar_t* slope = ws.gate_slope.data() + offset;
-          scalar_t* lam_slope = ws.gate_lam_slope.data() + offset;
+          scalar_t* slope = ws.gate_slope + offset;
+          scalar_t* lam_slope = ws.gate_lam_slope + offset;
           for (int64_t x = 0; x < width; ++x) gate_eval<Gate>(s[x], scale_, s[x], slope[x], lam_slope[x]);
         }
       }
@@ -345,7 +354,7 @@ class SdcCpu {
         scalar_t* out = ws.col.template data_ptr<scalar_t>() + (c * kNumTaps + k) * pixels + offset;
         load_shifted_row(u, y, dy, dx, geo_, u_nb);
         if (shared_) {
-          scaled_diff_row(width, u_nb, u + y * width, ws.gate.data() + k * pixels + offset, out);
+          scaled_diff_row(width, u_nb, u + y * width, ws.gate + k * pixels + offset, out);
         } else {
           load_shifted_row(v, y, dy, dx, geo_, v_nb);
           gated_diff_row<scalar_t, Gate>(width, u_nb, u + y * width, v_nb, v + y * width, scale_, out);
@@ -385,7 +394,7 @@ class SdcCpu {
         scalar_t* t = ws.tcol.template data_ptr<scalar_t>() + col_offset;
         load_shifted_row(u, y, dy, dx, geo_, u_nb);
         if (shared_) {
-          shared_backward_row(width, u_nb, u + y * width, ws.gate.data() + k * pixels + offset, t, col, to_u);
+          shared_backward_row(width, u_nb, u + y * width, ws.gate + k * pixels + offset, t, col, to_u);
         } else {
           load_shifted_row(v, y, dy, dx, geo_, v_nb);
           per_channel_backward_row<scalar_t, Gate>(width, u_nb, u + y * width, v_nb, v + y * width, t, scale_, col,
@@ -407,7 +416,7 @@ class SdcCpu {
                          .view({geo_.channels, kNumTaps * pixels})
                          .sum(0);
     const scalar_t* q_ptr = q.template data_ptr<scalar_t>();
-    scalar_t* factor = ws.gate_slope.data();  // becomes the dV factor 2 Q dS/ds
+    scalar_t* factor = ws.gate_slope;  // becomes the dV factor 2 Q dS/ds
     double lam_grad = 0.0;
     for (int64_t i = 0; i < kNumTaps * pixels; ++i) {
       lam_grad += static_cast<double>(q_ptr[i] * ws.gate_lam_slope[i]);
