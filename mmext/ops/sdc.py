@@ -242,6 +242,7 @@ def semantic_difference_conv2d(u: torch.Tensor,
                                guidance: str = 'per_channel',
                                invert_gate: bool = False,
                                padding_mode: str = 'zeros',
+                               align_corners: bool = False,
                                impl: str = 'auto') -> torch.Tensor:
     """Semantic difference convolution of ``u`` gated by ``v``.
 
@@ -249,8 +250,8 @@ def semantic_difference_conv2d(u: torch.Tensor,
 
     Args:
         u (Tensor): feature map U, [B, C_in, H, W].
-        v (Tensor): guidance V, [B, C_v, h, w]; resized bilinearly (``align_corners=False``, unverified) to
-            H x W when the sizes differ. Per-channel gates need C_v == C_in.
+        v (Tensor): guidance V, [B, C_v, h, w]; resized bilinearly to H x W when the sizes differ. Per-channel
+            gates need C_v == C_in.
         weight (Tensor): [C_out, C_in / groups, 3, 3]. The centre tap multiplies a zero difference, so it
             never affects the output and its gradient is zero.
         lam (float | Tensor): contrast lambda > 0 (unverified default 1.0). A one-element tensor that requires
@@ -264,6 +265,7 @@ def semantic_difference_conv2d(u: torch.Tensor,
         invert_gate (bool): use ``1 - S`` (ablation flag, unverified).
         padding_mode (str): 'zeros' (default) or 'replicate' (unverified); out-of-image neighbours of U and V
             read this padding.
+        align_corners (bool): of the bilinear resize of V (unverified, default False).
         impl (str): 'auto' (compiled kernel for the tensors' device when built, else the reference with a
             warning), 'reference', 'cpu' or 'cuda' (errors if unavailable).
 
@@ -273,7 +275,7 @@ def semantic_difference_conv2d(u: torch.Tensor,
     _check_options(dilation, gate_fn, guidance, padding_mode, impl, lam)
     _check_tensors(u, v, weight, bias, groups, guidance)
     if v.shape[-2:] != u.shape[-2:]:
-        v = F.interpolate(v, size=u.shape[-2:], mode='bilinear', align_corners=False)
+        v = F.interpolate(v, size=u.shape[-2:], mode='bilinear', align_corners=align_corners)
     impl = _resolve_impl(impl, u.device)
     # Both implementations take one dtype: the promoted one of the inputs (casts are no-ops when they agree).
     dtype = torch.promote_types(torch.promote_types(u.dtype, v.dtype), weight.dtype)
@@ -317,6 +319,8 @@ class SemanticDifferenceConv2d(nn.Module):
         guidance (str): 'per_channel' (needs C_v == C_in) or 'shared'. Default 'per_channel'.
         invert_gate (bool): use ``1 - S``. Default False (unverified ablation flag).
         padding_mode (str): 'zeros' or 'replicate'. Default 'zeros'.
+        align_corners (bool): of the bilinear resize of V when its size differs from U's. Default False
+            (unverified).
         weight_init (str): 'uniform' (U(-0.1, 0.1), as in the public re-implementation, default) or 'kaiming'
             (``nn.Conv2d``'s kaiming_uniform with a=sqrt(5)); unverified.
         impl (str): implementation choice, see :func:`semantic_difference_conv2d`. Default 'auto'.
@@ -338,6 +342,7 @@ class SemanticDifferenceConv2d(nn.Module):
                  guidance: str = 'per_channel',
                  invert_gate: bool = False,
                  padding_mode: str = 'zeros',
+                 align_corners: bool = False,
                  weight_init: str = 'uniform',
                  impl: str = 'auto'):
         super().__init__()
@@ -358,6 +363,7 @@ class SemanticDifferenceConv2d(nn.Module):
         self.guidance = guidance
         self.invert_gate = invert_gate
         self.padding_mode = padding_mode
+        self.align_corners = align_corners
         self.weight_init = weight_init
         self.impl = impl
         self.init_lam = lam
@@ -397,6 +403,7 @@ class SemanticDifferenceConv2d(nn.Module):
             guidance=self.guidance,
             invert_gate=self.invert_gate,
             padding_mode=self.padding_mode,
+            align_corners=self.align_corners,
             impl=self.impl)
 
     def extra_repr(self) -> str:

@@ -230,12 +230,14 @@ def test_reference_matches_explicit_loops(gate_fn):
         _slow_sdc(u, v, weight, 0.8, gate_fn))
 
 
-def test_guidance_is_resized_bilinearly():
+@pytest.mark.parametrize('align_corners', [False, True])
+def test_guidance_is_resized_bilinearly(align_corners):
     u, _, weight, lam = _inputs(height=8, width=6)
     v_small = torch.randn(2, 2, 4, 3, dtype=torch.float64)
-    v_big = F.interpolate(v_small, size=(8, 6), mode='bilinear', align_corners=False)
-    torch.testing.assert_close(semantic_difference_conv2d(u, v_small, weight, lam, impl='reference'),
-                               semantic_difference_conv2d(u, v_big, weight, lam, impl='reference'))
+    v_big = F.interpolate(v_small, size=(8, 6), mode='bilinear', align_corners=align_corners)
+    torch.testing.assert_close(
+        semantic_difference_conv2d(u, v_small, weight, lam, align_corners=align_corners, impl='reference'),
+        semantic_difference_conv2d(u, v_big, weight, lam, impl='reference'))
 
 
 def test_bias_is_added():
