@@ -310,6 +310,15 @@ def test_auto_uses_the_cpu_kernel(monkeypatch):
 
 
 @requires_cpu_kernel
+def test_cpu_kernel_runs_under_inference_mode():
+    u, v, weight, lam = [t.detach() for t in _inputs()]
+    expected = sdc_reference(u, v, weight, lam)
+    with torch.inference_mode():
+        out = semantic_difference_conv2d(u, v, weight, lam, impl='cpu')
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
+
+
+@requires_cpu_kernel
 @pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
 def test_cpu_low_precision_runs_in_fp32(dtype):
     u, v, weight, _ = [t.detach() for t in _inputs(dtype=torch.float32)]
