@@ -1,6 +1,8 @@
 """tools/analysis_tools/get_flops.py and tools/benchmarks/bench_token_merge.py on small inputs."""
 import os.path as osp
 
+import pytest
+
 from tools.analysis_tools.get_flops import main as get_flops_main
 from tools.benchmarks.bench_token_merge import main as bench_main
 
@@ -30,3 +32,10 @@ def test_benchmark_runs(capsys):
     for name in ('DeiT', 'BAT', 'EViT-mode', 'ToMe-mode'):
         assert f'| {name}' in out
     assert '1.00x' in out
+
+
+def test_get_flops_needs_a_known_scope(tmp_path):
+    config = tmp_path / 'no_scope.py'
+    config.write_text('model = dict(type="Linear")\n')
+    with pytest.raises(ValueError, match='default_scope'):
+        get_flops_main([str(config)])

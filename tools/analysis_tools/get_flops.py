@@ -71,10 +71,10 @@ def get_flops(cfg: Config, shape=(224, 224)) -> dict:
         dict: ``flops``, ``params``, ``flops_str``, ``params_str``, ``by_operator`` (see
         :func:`mmext.utils.count_flops`) plus ``input_shape`` and ``scope``.
     """
-    scope = cfg.get('default_scope', 'mmpretrain')
+    scope = cfg.get('default_scope')
     if scope not in BUILDERS:
-        raise ValueError(f"default_scope={scope!r} is not supported; use a config with default_scope 'mmpretrain' "
-                         "or 'mmseg'.")
+        raise ValueError(f"default_scope={scope!r}: get_flops counts configs with default_scope 'mmpretrain' or "
+                         "'mmseg'; set it in the config or pass --cfg-options default_scope=mmpretrain.")
     init_default_scope(scope)
     input_shape = _input_shape(shape)
     model, inputs = BUILDERS[scope](cfg, input_shape)
