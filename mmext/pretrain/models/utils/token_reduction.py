@@ -373,7 +373,7 @@ def reduce_tokens(x: Tensor,
     - 'bat': decouple by CLS attention; r bipartite merges among the K attentive tokens; DPC-kNN clustering of the
       M inattentive tokens into Cn weighted means. Output ``[CLS, attentive (K - r), clusters (Cn)]``.
     - 'evit': keep the K attentive tokens; the inattentive ones become their CLS-attention-weighted sum
-      (not a mean, as in EViT). Output ``[CLS, attentive (K), fused (1)]``.
+      (a sum as in EViT, not a mean). Output ``[CLS, attentive (K), fused (1)]``.
     - 'tome': r bipartite merges among all n patch tokens, no decoupling. Output ``[CLS, merged (n - r)]``.
 
     The CLS token is never merged. Sizes (patches per token) add up in every merge.
