@@ -1,4 +1,4 @@
 """Components registered into mmpretrain's registries (importing this module registers them)."""
-from . import datasets, models  # noqa: F401
+from . import datasets, engine, models  # noqa: F401
 
-__all__ = ['datasets', 'models']
+__all__ = ['datasets', 'engine', 'models']

@@ -1,0 +1,3 @@
+from .keep_rate_warmup_hook import KeepRateWarmupHook
+
+__all__ = ['KeepRateWarmupHook']
