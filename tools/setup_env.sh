@@ -7,7 +7,7 @@
 # Environment knobs:
 #   MMEXT_VENV      where to create the virtual environment (default: <repo>/.venv)
 #   MMEXT_CACHE     where the built mmcv wheel is kept (default: ~/.cache/mmext)
-#   MMEXT_PYTHON    interpreter for the venv (default: python3.11)
+#   MMEXT_PYTHON    interpreter for the venv (default: python3.11, else python3; the pinned wheels are for 3.11)
 #   MMEXT_WITH_OPS  0 skips compiling mmext's own C++ op (pure-PyTorch fallback is used)
 #   FORCE_CUDA      1 also compiles mmext's CUDA sources (needs nvcc; CUDA_HOME is found from nvcc)
 #
@@ -18,7 +18,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${MMEXT_VENV:-$repo/.venv}"
 cache="${MMEXT_CACHE:-$HOME/.cache/mmext}"
-python="${MMEXT_PYTHON:-python3.11}"
+python="${MMEXT_PYTHON:-$(command -v python3.11 || command -v python3)}"
 
 TORCH_VERSION=2.14.1
 TORCHVISION_VERSION=0.29.1
