@@ -3,8 +3,8 @@
 #include "pytorch_cpp_helper.hpp"
 #include "pytorch_device_registry.hpp"
 #include "sdc_common.hpp"
+#include "sdc_impl.hpp"
 
-// Device implementations take the packed weight [G, O/G, (C/G) * 8] and fill the packed weight gradient.
 void sdc_forward_impl(Tensor input, Tensor guidance, Tensor weight8, Tensor lam, Tensor output, int64_t dilation,
                       int64_t groups, int64_t gate_fn, bool shared_gate, bool invert_gate, bool replicate_pad) {
   DISPATCH_DEVICE_IMPL(sdc_forward_impl, input, guidance, weight8, lam, output, dilation, groups, gate_fn,

@@ -19,6 +19,7 @@
 #include "pytorch_cpp_helper.hpp"
 #include "pytorch_device_registry.hpp"
 #include "sdc_common.hpp"
+#include "sdc_impl.hpp"
 
 namespace {
 
@@ -487,12 +488,6 @@ void sdc_backward_cpu(Tensor grad_output, Tensor input, Tensor guidance, Tensor 
 }
 
 }  // namespace
-
-void sdc_forward_impl(Tensor input, Tensor guidance, Tensor weight8, Tensor lam, Tensor output, int64_t dilation,
-                      int64_t groups, int64_t gate_fn, bool shared_gate, bool invert_gate, bool replicate_pad);
-void sdc_backward_impl(Tensor grad_output, Tensor input, Tensor guidance, Tensor weight8, Tensor lam,
-                       Tensor grad_input, Tensor grad_guidance, Tensor grad_weight8, Tensor grad_lam, int64_t dilation,
-                       int64_t groups, int64_t gate_fn, bool shared_gate, bool invert_gate, bool replicate_pad);
 
 REGISTER_DEVICE_IMPL(sdc_forward_impl, CPU, sdc_forward_cpu);
 REGISTER_DEVICE_IMPL(sdc_backward_impl, CPU, sdc_backward_cpu);

@@ -1,6 +1,7 @@
 // Registration of the CUDA implementations (one file for all mmext CUDA ops, as in mmcv).
 #include "pytorch_cpp_helper.hpp"
 #include "pytorch_device_registry.hpp"
+#include "sdc_impl.hpp"
 
 void SDCForwardCUDAKernelLauncher(Tensor input, Tensor guidance, Tensor weight8, Tensor lam, Tensor output,
                                   int64_t dilation, int64_t groups, int64_t gate_fn, bool shared_gate,
@@ -34,12 +35,6 @@ void sdc_backward_cuda(Tensor grad_output, Tensor input, Tensor guidance, Tensor
 }
 
 }  // namespace
-
-void sdc_forward_impl(Tensor input, Tensor guidance, Tensor weight8, Tensor lam, Tensor output, int64_t dilation,
-                      int64_t groups, int64_t gate_fn, bool shared_gate, bool invert_gate, bool replicate_pad);
-void sdc_backward_impl(Tensor grad_output, Tensor input, Tensor guidance, Tensor weight8, Tensor lam,
-                       Tensor grad_input, Tensor grad_guidance, Tensor grad_weight8, Tensor grad_lam, int64_t dilation,
-                       int64_t groups, int64_t gate_fn, bool shared_gate, bool invert_gate, bool replicate_pad);
 
 REGISTER_DEVICE_IMPL(sdc_forward_impl, CUDA, sdc_forward_cuda);
 REGISTER_DEVICE_IMPL(sdc_backward_impl, CUDA, sdc_backward_cuda);
