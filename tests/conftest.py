@@ -33,3 +33,10 @@ def tool_env() -> dict:
 def tiny_seg_config() -> str:
     """tests/data/tiny_fcn_synthetic.py: a deterministic FCN small enough for tool tests."""
     return osp.join(REPO_ROOT, 'tests', 'data', 'tiny_fcn_synthetic.py')
+
+
+@pytest.fixture(scope='session')
+def seg_data_overrides(synthetic_seg_root) -> list:
+    """``--cfg-options`` pointing every dataloader of a synthetic-shapes config at the session's data."""
+    return [f'{loader}.dataset.data_root={synthetic_seg_root}'
+            for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]

@@ -10,14 +10,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_dist_train_two_cpu_processes(tmp_path, repo_root, synthetic_seg_root, tiny_seg_config, tool_env):
+def test_dist_train_two_cpu_processes(tmp_path, repo_root, seg_data_overrides, tiny_seg_config, tool_env):
     work_dir = str(tmp_path / 'dist')
     env = dict(tool_env, PORT=str(free_port()))
-    overrides = [f'{loader}.dataset.data_root={synthetic_seg_root}' for loader in ('train_dataloader',
-                                                                                 'val_dataloader')]
     result = subprocess.run(
         ['bash', osp.join(repo_root, 'tools', 'dist_train.sh'), tiny_seg_config, '2', '--work-dir', work_dir,
-         '--cfg-options', 'train_cfg.max_iters=4', *overrides],
+         '--cfg-options', 'train_cfg.max_iters=4', *seg_data_overrides],
         env=env, capture_output=True, text=True, timeout=600)
     output = result.stdout + result.stderr
     # torchrun exits 0 only when every rank exited 0.

@@ -9,14 +9,12 @@ from tools import test as test_tool
 from tools import train as train_tool
 
 
-def test_evaluates_checkpoint_and_saves_predictions(tmp_path, synthetic_seg_root, tiny_seg_config, capsys):
-    overrides = [f'{loader}.dataset.data_root={synthetic_seg_root}'
-                 for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+def test_evaluates_checkpoint_and_saves_predictions(tmp_path, seg_data_overrides, tiny_seg_config):
     work_dir = str(tmp_path / 'work')
-    train_tool.main([tiny_seg_config, '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_iters=4', *overrides])
+    train_tool.main([tiny_seg_config, '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_iters=4', *seg_data_overrides])
     out_dir = str(tmp_path / 'predictions')
     test_tool.main([tiny_seg_config, osp.join(work_dir, 'iter_4.pth'), '--work-dir', work_dir, '--out', out_dir,
-                    '--cfg-options', *overrides])
+                    '--cfg-options', *seg_data_overrides])
     predictions = sorted(os.listdir(out_dir))
     assert len(predictions) == 8  # the tiny config's validation split
     label_map = cv2.imread(osp.join(out_dir, predictions[0]), cv2.IMREAD_UNCHANGED)

@@ -6,28 +6,20 @@ import torch
 from tools import train as train_tool
 
 
-def data_overrides(data_root: str) -> list:
-    return [f'{loader}.dataset.data_root={data_root}' for loader in ('train_dataloader', 'val_dataloader',
-                                                                    'test_dataloader')]
-
-
-def run_train(config: str, work_dir: str, data_root: str, *extra: str) -> None:
-    train_tool.main([config, '--work-dir', work_dir, '--cfg-options', *data_overrides(data_root), *extra])
-
-
 def load_weights(path: str) -> dict:
     return torch.load(path, map_location='cpu', weights_only=False)['state_dict']
 
 
-def test_resume_matches_straight_run(tmp_path, synthetic_seg_root, tiny_seg_config):
+def test_resume_matches_straight_run(tmp_path, seg_data_overrides, tiny_seg_config):
     straight, resumed = str(tmp_path / 'straight'), str(tmp_path / 'resumed')
-    run_train(tiny_seg_config, straight, synthetic_seg_root)
+    train_tool.main([tiny_seg_config, '--work-dir', straight, '--cfg-options', *seg_data_overrides])
     # Stop after 4 of the 8 iterations (the schedule still spans 8), then resume from the saved checkpoint.
-    run_train(tiny_seg_config, resumed, synthetic_seg_root, 'train_cfg.max_iters=4')
+    train_tool.main(
+        [tiny_seg_config, '--work-dir', resumed, '--cfg-options', *seg_data_overrides, 'train_cfg.max_iters=4'])
     assert osp.isfile(osp.join(resumed, 'iter_4.pth'))
     train_tool.main([
         tiny_seg_config, '--work-dir', resumed, '--resume', osp.join(resumed, 'iter_4.pth'), '--cfg-options',
-        *data_overrides(synthetic_seg_root)
+        *seg_data_overrides
     ])
     expected, actual = load_weights(osp.join(straight, 'iter_8.pth')), load_weights(osp.join(resumed, 'iter_8.pth'))
     assert expected.keys() == actual.keys()
