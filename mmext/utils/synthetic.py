@@ -12,7 +12,7 @@ import os
 import os.path as osp
 import shutil
 import tempfile
-from typing import Callable, Dict, Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -25,10 +25,27 @@ SHAPE_COLORS = np.array([[128, 128, 128], [60, 60, 200], [200, 90, 40], [40, 190
 SPLIT_IDS = {'train': 0, 'val': 1, 'test': 2}
 
 
-def split_rng(seed: int, split: str, index: int) -> np.random.Generator:
-    """The random generator of one sample: independent of how many samples or processes there are."""
+def _check_split(split: str) -> None:
     if split not in SPLIT_IDS:
         raise ValueError(f'split must be one of {sorted(SPLIT_IDS)}, got {split!r}')
+
+
+def split_size(split: str, num_samples: Optional[int], defaults: Dict[str, int], minimum: int = 1) -> int:
+    """Validates ``split`` and returns ``num_samples``, or the split's default when it is None.
+
+    Raises:
+        ValueError: for an unknown split, or fewer than ``minimum`` samples.
+    """
+    _check_split(split)
+    size = defaults[split] if num_samples is None else num_samples
+    if size < minimum:
+        raise ValueError(f'num_samples ({size}) must be at least {minimum} for this dataset')
+    return size
+
+
+def split_rng(seed: int, split: str, index: int) -> np.random.Generator:
+    """The random generator of one sample: independent of how many samples or processes there are."""
+    _check_split(split)
     return np.random.default_rng([seed, SPLIT_IDS[split], index])
 
 

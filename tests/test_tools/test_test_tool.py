@@ -11,7 +11,8 @@ from tools import train as train_tool
 
 def test_evaluates_checkpoint_and_saves_predictions(tmp_path, seg_data_overrides, tiny_seg_config):
     work_dir = str(tmp_path / 'work')
-    train_tool.main([tiny_seg_config, '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_iters=4', *seg_data_overrides])
+    train_tool.main(
+        [tiny_seg_config, '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_iters=4', *seg_data_overrides])
     out_dir = str(tmp_path / 'predictions')
     test_tool.main([tiny_seg_config, osp.join(work_dir, 'iter_4.pth'), '--work-dir', work_dir, '--out', out_dir,
                     '--cfg-options', *seg_data_overrides])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mmext.utils.synthetic import (SHAPE_CLASSES, ensure_generated, make_classification_sample,
-                                   make_segmentation_sample)
+                                   make_segmentation_sample, split_size)
 
 
 def test_segmentation_sample_is_deterministic_and_labelled():
@@ -67,3 +67,13 @@ def test_ensure_generated_refuses_other_parameters(tmp_path):
     foreign.mkdir()
     with pytest.raises(FileExistsError, match='not made by mmext'):
         ensure_generated(str(foreign), {'n': 1}, lambda folder: None)
+
+
+def test_split_size_defaults_and_minimum():
+    defaults = {'train': 10, 'val': 2, 'test': 2}
+    assert split_size('train', None, defaults) == 10
+    assert split_size('val', 7, defaults) == 7
+    with pytest.raises(ValueError, match='at least 5'):
+        split_size('val', None, defaults, minimum=5)
+    with pytest.raises(ValueError, match="'test', 'train', 'val'"):
+        split_size('training', 3, defaults)

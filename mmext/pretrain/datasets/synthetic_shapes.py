@@ -5,7 +5,7 @@ from typing import List, Optional
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
-from mmext.utils.synthetic import ensure_generated, make_classification_sample, split_rng, write_images
+from mmext.utils.synthetic import ensure_generated, make_classification_sample, split_size, write_images
 
 DEFAULT_NUM_SAMPLES = {'train': 1000, 'val': 200, 'test': 200}
 
@@ -35,11 +35,9 @@ class SyntheticShapesClassification(BaseDataset):
                  image_size: int = 32,
                  seed: int = 0,
                  **kwargs) -> None:
-        split_rng(seed, split, 0)  # validates split early, with a message naming the valid ones
         self.split = split
-        self.num_samples = DEFAULT_NUM_SAMPLES[split] if num_samples is None else num_samples
-        if self.num_samples < num_classes:
-            raise ValueError(f'num_samples ({self.num_samples}) must be at least num_classes ({num_classes})')
+        # Every class needs at least one sample.
+        self.num_samples = split_size(split, num_samples, DEFAULT_NUM_SAMPLES, minimum=num_classes)
         self.num_classes = num_classes
         self.image_size = image_size
         self.seed = seed

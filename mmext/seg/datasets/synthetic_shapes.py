@@ -6,7 +6,7 @@ from typing import Optional
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from mmext.utils.synthetic import (SHAPE_CLASSES, ensure_generated, make_segmentation_sample, split_rng,
+from mmext.utils.synthetic import (SHAPE_CLASSES, ensure_generated, make_segmentation_sample, split_size,
                                    write_images)
 
 DEFAULT_NUM_SAMPLES = {'train': 400, 'val': 100, 'test': 100}
@@ -38,10 +38,7 @@ class SyntheticShapesDataset(BaseSegDataset):
                  image_size: int = 64,
                  seed: int = 0,
                  **kwargs) -> None:
-        split_rng(seed, split, 0)  # validates split early, with a message naming the valid ones
-        num_samples = DEFAULT_NUM_SAMPLES[split] if num_samples is None else num_samples
-        if num_samples < 1:
-            raise ValueError(f'num_samples must be >= 1, got {num_samples}')
+        num_samples = split_size(split, num_samples, DEFAULT_NUM_SAMPLES)
         img_dir, ann_dir = f'img_dir/{split}', f'ann_dir/{split}'
         params = dict(kind='segmentation', split=split, num_samples=num_samples, image_size=image_size, seed=seed)
         names = [f'{i:05d}.png' for i in range(num_samples)]
