@@ -87,8 +87,8 @@ def prepare_cpu_distributed(cfg: Config) -> None:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """Builds the Runner the config asks for, with mmext's components and checkpoint fix registered."""
-    import mmext  # noqa: F401  (a config without custom_imports still gets the torch>=2.6 checkpoint fix)
+    """Builds the Runner the config asks for. Importing this module already imported ``mmext`` (its package), so
+    mmext's components and checkpoint fix are in place even for a config without ``custom_imports``."""
     prepare_cpu_distributed(cfg)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
