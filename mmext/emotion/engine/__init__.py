@@ -1,0 +1,3 @@
+from .schedulers import InverseTimeLR, InverseTimeParamScheduler
+
+__all__ = ['InverseTimeLR', 'InverseTimeParamScheduler']

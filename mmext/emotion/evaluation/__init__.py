@@ -1,0 +1,3 @@
+from .metrics import CCCMetric
+
+__all__ = ['CCCMetric']

@@ -1,0 +1,4 @@
+from .mlp_encoder import MLPEncoder
+from .seq_lstm_encoder import SeqLSTMEncoder
+
+__all__ = ['MLPEncoder', 'SeqLSTMEncoder']

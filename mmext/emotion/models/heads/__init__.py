@@ -1,0 +1,3 @@
+from .affect_regression_head import AffectRegressionHead
+
+__all__ = ['AffectRegressionHead']

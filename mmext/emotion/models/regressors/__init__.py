@@ -1,0 +1,3 @@
+from .multimodal_affect_regressor import MultiModalAffectRegressor
+
+__all__ = ['MultiModalAffectRegressor']
