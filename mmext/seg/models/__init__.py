@@ -1,3 +1,3 @@
-from . import necks  # noqa: F401
+from . import data_preprocessors, necks, segmentors, utils  # noqa: F401
 
-__all__ = ['necks']
+__all__ = ['data_preprocessors', 'necks', 'segmentors', 'utils']

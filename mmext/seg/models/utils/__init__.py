@@ -1,0 +1,12 @@
+from .cutmix import (AdaptiveCutMixDraw, adaptive_label_injecting_cutmix, beta_cut_size, box_masks, paste,
+                     sample_adaptive_cutmix, sample_boxes)
+from .intensity_aug import (AUGSEG_OPS, AUGSEG_RANGES, INTENSITY_OPS, IntensityOps, apply_intensity_ops, check_ops,
+                            op_values, sample_intensity_ops)
+from .pseudo_labels import PseudoLabels, pseudo_label_loss, teacher_confidence
+
+__all__ = [
+    'AdaptiveCutMixDraw', 'adaptive_label_injecting_cutmix', 'beta_cut_size', 'box_masks', 'paste',
+    'sample_adaptive_cutmix', 'sample_boxes', 'AUGSEG_OPS', 'AUGSEG_RANGES', 'INTENSITY_OPS', 'IntensityOps',
+    'apply_intensity_ops', 'check_ops', 'op_values', 'sample_intensity_ops', 'PseudoLabels', 'pseudo_label_loss',
+    'teacher_confidence'
+]
