@@ -1,4 +1,11 @@
-from . import backbones, utils  # noqa: F401
+from . import backbones, heads, necks, selfsup, target_generators, utils  # noqa: F401
 from .backbones import BATEncoderLayer, BATViT, TokenReducer
+from .heads import CAEv2Head
+from .necks import CAEv2Neck
+from .selfsup import CAEv2
+from .target_generators import CLIPTeacher
 
-__all__ = ['backbones', 'utils', 'BATEncoderLayer', 'BATViT', 'TokenReducer']
+__all__ = [
+    'backbones', 'heads', 'necks', 'selfsup', 'target_generators', 'utils', 'BATEncoderLayer', 'BATViT', 'TokenReducer',
+    'CAEv2', 'CAEv2Head', 'CAEv2Neck', 'CLIPTeacher'
+]

@@ -1,0 +1,3 @@
+from .clip_teacher import CLIP_ARCHS, CLIPTeacher
+
+__all__ = ['CLIPTeacher', 'CLIP_ARCHS']
