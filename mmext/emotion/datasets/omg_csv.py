@@ -8,7 +8,7 @@ CSV has two rows with empty link/video/utterance) or raise.
 """
 import csv
 import math
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Dict, List, NamedTuple, Tuple
 
 VIDEO_COLUMNS = ('link', 'start', 'end', 'video', 'utterance')
 LABEL_RANGES = {'arousal': (0.0, 1.0), 'valence': (-1.0, 1.0)}
@@ -43,7 +43,7 @@ def _read(path: str, required: Tuple[str, ...]) -> Tuple[Dict[str, int], List[Tu
         missing = [name for name in required if name not in columns]
         if missing:
             raise ValueError(f'{path}: the header {header} lacks the columns {missing}; is this an OMG-Emotion CSV?')
-        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+        rows = [(reader.line_num, row) for row in reader if row]  # a row of empty cells is malformed, not blank
     return columns, rows
 
 

@@ -23,8 +23,8 @@ import cv2
 import numpy as np
 
 from mmext.registry import TRANSFORMS
-from ...functional import SilentAudioError, acoustic_functionals, lexicon_counts, tokenize, uniform_frame_indices
 from mmext.utils.validation import check_choice
+from ...functional import SilentAudioError, acoustic_functionals, lexicon_counts, tokenize, uniform_frame_indices
 
 
 class ExtractionError(RuntimeError):

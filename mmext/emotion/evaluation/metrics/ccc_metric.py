@@ -19,9 +19,9 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
 from mmext.registry import METRICS
+from mmext.utils.validation import check_choice
 from ...functional import concordance_cc, pearson_cc
 from ...structures import AFFECT_TARGETS
-from mmext.utils.validation import check_choice
 
 
 def _as_float(value) -> float:

@@ -16,8 +16,8 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from ...structures import AFFECT_TARGETS
 from mmext.utils.validation import check_choice
+from ...structures import AFFECT_TARGETS
 
 KERAS_BN = dict(momentum=0.01, eps=1e-3)
 KERAS_NORMAL_STD = 0.05

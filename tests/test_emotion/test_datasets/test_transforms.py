@@ -1,0 +1,95 @@
+"""Cached-feature transforms and the offline extractors' error paths."""
+import wave
+
+import numpy as np
+import pytest
+import torch
+
+from mmext.emotion.datasets.transforms import (AudioFunctionals, ExtractFaceCrops, ExtractionError, FaceHOG,
+                                               LexiconFeatures, LoadCachedFeatures, MinMaxNormalize,
+                                               PackMultiModalInputs, fit_min_max, read_wav)
+from mmext.emotion.functional import lexicon_counts, tokenize
+
+
+def test_load_normalize_pack(tmp_path):
+    rng = np.random.default_rng(0)
+    train = [dict(visual=rng.uniform(-2, 3, (20, 6)), audio=rng.normal(size=5), text=rng.integers(0, 9, 4))
+             for _ in range(8)]
+    stats = {}
+    for key in ('visual', 'audio', 'text'):
+        fitted = fit_min_max([t[key] for t in train])
+        stats[f'{key}_min'], stats[f'{key}_max'] = fitted['min'], fitted['max']
+    np.savez(tmp_path / 'stats.npz', **stats)
+    normalize = MinMaxNormalize(str(tmp_path / 'stats.npz'))
+    for t in train:
+        out = normalize({k: v.astype(np.float32) for k, v in t.items()})
+        assert all(out[k].min() >= 0 and out[k].max() <= 1 + 1e-6 for k in ('visual', 'audio', 'text'))
+    val = normalize(dict(visual=np.full((20, 6), 10.0), audio=np.full(5, -10.0), text=np.zeros(4)))
+    assert val['visual'].min() > 1 and val['audio'].max() < 0  # no clipping by default
+
+    np.savez(tmp_path / 'u.npz', visual=train[0]['visual'], visual_mask=np.float32(0), audio=train[0]['audio'],
+             text=train[0]['text'])
+    results = LoadCachedFeatures()(dict(feature_path=str(tmp_path / 'u.npz'), video='v', utterance='u.mp4',
+                                        order_idx=3, gt_arousal=0.25))
+    packed = PackMultiModalInputs()(normalize(results))
+    assert packed['inputs']['visual'].shape == (20, 6) and packed['inputs']['visual_mask'] == 0
+    sample = packed['data_samples']
+    assert sample.order_idx == 3 and sample.gt_arousal == torch.tensor(0.25) and 'gt_valence' not in sample
+
+
+def test_missing_cache_stats_and_keys_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match='extract_features'):
+        LoadCachedFeatures()(dict(feature_path=str(tmp_path / 'none.npz')))
+    np.savez(tmp_path / 'u.npz', audio=np.zeros(3), visual_mask=np.float32(1))
+    with pytest.raises(KeyError, match='text'):
+        LoadCachedFeatures(keys=('audio', 'text'))(dict(feature_path=str(tmp_path / 'u.npz')))
+    with pytest.raises(FileNotFoundError, match='--fit-stats'):
+        MinMaxNormalize(str(tmp_path / 'stats.npz'))(dict(audio=np.zeros(3)))
+    with pytest.raises(KeyError, match='visual'):
+        PackMultiModalInputs()(dict(audio=np.zeros(3), text=np.zeros(2)))
+
+
+def write_wav(path, samples, rate=16000, width=2):
+    with wave.open(str(path), 'wb') as f:
+        f.setnchannels(1)
+        f.setsampwidth(width)
+        f.setframerate(rate)
+        f.writeframes(samples.tobytes())
+
+
+def test_audio_errors_are_extraction_errors(tmp_path):
+    with pytest.raises(ExtractionError, match='missing audio file .*ffmpeg'):
+        AudioFunctionals()(dict(wav_path=str(tmp_path / 'none.wav')))
+    write_wav(tmp_path / 'silent.wav', np.zeros(16000, '<i2'))
+    with pytest.raises(ExtractionError, match='silent.wav: the signal is silent'):
+        AudioFunctionals()(dict(wav_path=str(tmp_path / 'silent.wav')))
+    write_wav(tmp_path / 'eight.wav', np.zeros(100, np.uint8), width=1)
+    with pytest.raises(ExtractionError, match='8-bit'):
+        read_wav(str(tmp_path / 'eight.wav'))
+    (tmp_path / 'junk.wav').write_bytes(b'not a wav file')
+    with pytest.raises(ExtractionError, match='cannot read'):
+        read_wav(str(tmp_path / 'junk.wav'))
+    t = np.arange(16000) / 16000
+    write_wav(tmp_path / 'tone.wav', (8000 * np.sin(2 * np.pi * 150 * t)).astype('<i2'))
+    assert AudioFunctionals()(dict(wav_path=str(tmp_path / 'tone.wav')))['audio'].shape == (482, )
+
+
+def test_video_errors_and_faceless_hog(tmp_path):
+    with pytest.raises(ExtractionError, match='missing video file'):
+        ExtractFaceCrops()(dict(video_path=str(tmp_path / 'none.mp4')))
+    (tmp_path / 'broken.mp4').write_bytes(b'\x00' * 64)
+    with pytest.raises(ExtractionError, match='no frame could be decoded'):
+        ExtractFaceCrops()(dict(video_path=str(tmp_path / 'broken.mp4')))
+    out = FaceHOG()(dict(faces=np.zeros((20, 64, 64), np.uint8), visual_mask=np.float32(0)))
+    assert out['visual'].shape == (20, 1764) and not out['visual'].any()
+
+
+def test_video_level_counts_are_sums_over_the_utterances():
+    pytest.importorskip('vaderSentiment')
+    pytest.importorskip('afinn')
+    utterances = ['a good day', 'terrible, terrible weather', '', 'nice and happy']
+    transform = LexiconFeatures(lexicons=('vader', 'afinn'))
+    out = transform(dict(transcript=utterances[0], video_transcript=' '.join(utterances)))
+    assert out['text'].shape == (10, )
+    total = sum(lexicon_counts(tokenize(u), ('vader', 'afinn')) for u in utterances)
+    np.testing.assert_array_equal(out['text'][5:], total)
