@@ -14,8 +14,9 @@ ARCHS = {'deit-tiny': (192, 3), 'deit-small': (384, 6)}
 def analytic_macs(channels: int, keep_rate: float = 1.0, reduce_layers=(3, 6, 9), num_layers: int = 12) -> int:
     """Multiply-adds of a DeiT (mlp ratio 4, 224 / 16) with BAT's default Cn = r schedule, counted by hand.
 
-    mmengine's conventions: linear/conv/matmul = multiply-adds, LayerNorm = 5 per element, element-wise ops = 0.
-    BAT adds the CLS-attention row (N C), the matching similarities (ceil(K/2) floor(K/2) C) and the clustering
+    mmengine's conventions: linear/conv/matmul = multiply-adds, LayerNorm = 5 per element (4 without affine
+    parameters), element-wise ops = 0. BAT adds the CLS-attention row (N C), the matching similarities
+    (ceil(K/2) floor(K/2) C), the parameter-free LayerNorm of the tokens to cluster (4 M C) and the clustering
     distances (M^2 C) at each reducing layer.
     """
     c, tokens = channels, 197
@@ -27,7 +28,7 @@ def analytic_macs(channels: int, keep_rate: float = 1.0, reduce_layers=(3, 6, 9)
             n = tokens - 1
             keep = math.ceil(keep_rate * n)
             inattentive = n - keep
-            macs += tokens * c + math.ceil(keep / 2) * (keep // 2) * c + inattentive**2 * c
+            macs += tokens * c + math.ceil(keep / 2) * (keep // 2) * c + 4 * inattentive * c + inattentive**2 * c
             out = 1 + keep  # Cn = r
         macs += 5 * out * c + 2 * out * c * 4 * c  # ln2, fc1, fc2
         tokens = out

@@ -91,8 +91,10 @@ def test_backward_reaches_every_patch(tiny_arch, randomize, kwargs):
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters() if p.requires_grad)
 
 
-def test_batch_independence(tiny_arch, randomize):
-    model = randomize(build(arch=tiny_arch, out_type='avg_featmap'))
+@pytest.mark.parametrize('kwargs', [dict(), dict(mode='evit'),
+                                    dict(mode='tome', match_metric='k', merge_weight='size', prop_attn=True)])
+def test_batch_independence(tiny_arch, randomize, kwargs):
+    model = randomize(build(arch=tiny_arch, out_type='avg_featmap', **kwargs))
     images = torch.randn(3, 3, 224, 224)
     with torch.no_grad():
         batched = model(images)[0]
@@ -137,10 +139,45 @@ def test_keep_rate_is_mutable_and_flops_fall_with_it(tiny_arch):
     (dict(reduce_layers=(3, 12)), 'reduce_layers'),
     (dict(num_clusters=[10, 10]), 'num_clusters'),
     (dict(num_pairs=80), 'num_pairs'),
+    (dict(reduce_layers=(9, 3, 6), num_clusters=[10, 8, 6]), 'reduce_layers'),  # unsorted: no silent reorder
+    (dict(reduce_layers=(3, 3, 6)), 'reduce_layers'),
+    (dict(cluster_on='bn'), 'cluster_on'),
+    (dict(knn_k=0), 'knn_k'),
 ])
 def test_bad_arguments_raise(tiny_arch, kwargs, match):
     with pytest.raises(ValueError, match=match):
         BATViT(arch=tiny_arch, **kwargs)
+
+
+@pytest.mark.parametrize('kwargs,match', [
+    (dict(keep_rate=None), 'keep_rate'),
+    (dict(keep_rate='0.7'), 'keep_rate'),
+    (dict(num_clusters=10.0), 'num_clusters'),
+    (dict(num_pairs=[5, 5.0, 5]), 'num_pairs'),
+    (dict(reduce_layers=3), 'reduce_layers'),
+    (dict(reduce_layers=(3.0, 6)), 'reduce_layers'),
+    (dict(prop_attn='yes'), 'prop_attn'),
+])
+def test_bad_argument_types_raise(tiny_arch, kwargs, match):
+    with pytest.raises(TypeError, match=match):
+        BATViT(arch=tiny_arch, **kwargs)
+    if 'keep_rate' in kwargs:  # the attribute a warmup hook sets is checked the same way
+        model = BATViT(arch=tiny_arch)
+        with pytest.raises(TypeError, match='keep_rate'):
+            model.keep_rate = kwargs['keep_rate']
+
+
+def test_inference_is_deterministic_and_leaves_the_rng_alone(tiny_arch, randomize):
+    """No random tie-break noise: two evaluations agree bit for bit and the global RNG state is unchanged."""
+    model = randomize(build(arch=tiny_arch, out_type='raw', cluster_on='raw'))
+    with torch.no_grad():
+        model.patch_embed.projection.weight.mul_(200)  # large residual stream, as with trained weights
+    images = torch.randn(2, 3, 224, 224)
+    state = torch.get_rng_state()
+    with torch.no_grad():
+        first, second = model(images)[0], model(images)[0]
+    assert torch.equal(torch.get_rng_state(), state)
+    assert torch.equal(first, second)
 
 
 def test_explicit_counts_and_frozen_stages(tiny_arch, randomize):

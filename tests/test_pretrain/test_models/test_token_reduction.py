@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from mmext.pretrain.models.utils import (TokenBudget, batch_gather, bipartite_pairs, cls_attention, decouple,
-                                         dpc_knn_cluster, keep_rate_at, pairwise_sq_dist, reduce_tokens,
-                                         token_budget, weighted_merge)
+                                         dpc_knn_cluster, keep_rate_at, pairwise_sq_dist, reduce_tokens, token_budget,
+                                         weighted_merge)
 
 
 def groups_as_sets(groups: torch.Tensor, labels=None):
@@ -22,7 +22,7 @@ def groups_as_sets(groups: torch.Tensor, labels=None):
 
 
 def test_budget_deit_small_schedule():
-    """rho = 0.7 on DeiT-S: 197 -> 139 -> 98 -> 69 tokens, Cn = r (spec Sec. 3)."""
+    """rho = 0.7 on DeiT-S: 197 -> 139 -> 98 -> 69 tokens, Cn = r (docs/bat.md, token budget)."""
     counts, n = [], 196
     for _ in range(3):
         budget = token_budget(n, 0.7)
@@ -66,6 +66,19 @@ def test_budget_errors_name_the_argument():
         token_budget(196, 0.7, mode='prune')
     with pytest.raises(ValueError, match='num_pairs'):
         token_budget(196, 0.4, mode='tome')  # r = 117 > 98
+
+
+@pytest.mark.parametrize('kwargs,match', [
+    (dict(keep_rate=None), 'keep_rate'),
+    (dict(keep_rate='0.7'), 'keep_rate'),
+    (dict(keep_rate=True), 'keep_rate'),
+    (dict(keep_rate=0.7, num_clusters=10.0), 'num_clusters'),
+    (dict(keep_rate=0.7, num_pairs='5'), 'num_pairs'),
+    (dict(keep_rate=0.7, cluster_ratio=None), 'cluster_ratio'),
+])
+def test_budget_type_errors_name_the_argument(kwargs, match):
+    with pytest.raises(TypeError, match=match):
+        token_budget(196, **kwargs)
 
 
 def test_budget_modes_and_identity():
@@ -136,6 +149,20 @@ def test_weighted_merge_known_answer_and_mass():
     assert torch.allclose(fused[:, 0], mass)
 
 
+def test_weighted_merge_all_zero_weights_fall_back_to_sizes():
+    """A group whose weights are all 0 (e.g. underflowed attention) is size-weighted, not a zero vector."""
+    x = torch.tensor([[[1., 2.], [3., 4.], [5., 6.], [7., 9.]]])
+    groups = torch.tensor([[0, 0, 1, 1]])
+    weight = torch.tensor([[0., 0., 1., 3.]])
+    merged, merged_size = weighted_merge(x, groups, 2, weight, torch.tensor([[1., 3., 2., 2.]]))
+    assert torch.allclose(merged, torch.tensor([[[2.5, 3.5], [6.5, 8.25]]]))  # group 0: (1 x1 + 3 x2) / 4
+    assert merged_size.tolist() == [[4., 4.]]
+    merged, _ = weighted_merge(x, groups, 2, weight)  # no sizes: equal weights
+    assert torch.allclose(merged, torch.tensor([[[2., 3.], [6.5, 8.25]]]))
+    fused, _ = weighted_merge(x, groups, 2, weight, normalize=False)  # EViT's sum stays a sum
+    assert torch.allclose(fused[0, 0], torch.zeros(2))
+
+
 def test_weighted_merge_identical_equal_weights_and_convexity():
     token = torch.randn(1, 1, 6)
     merged, _ = weighted_merge(token.expand(1, 4, 6), torch.zeros(1, 4, dtype=torch.long), 1, torch.rand(1, 4))
@@ -168,6 +195,22 @@ def test_bipartite_merge_of_identical_tokens():
     assert sorted(size[0].tolist()) == [1., 1., 2., 2.]
 
 
+def test_bipartite_pairs_known_answers():
+    """Unmerged A tokens keep position order; with class_token the CLS token is A[0] and never merged (ToMe)."""
+    # A0 [1, 2] (best: B1, 0.894), B0 [1, 0], A1 [1, 0.2] (best: B0, 0.981), B1 [0, 1], A2 [0.02, 1] (B1, 0.9998)
+    metric = torch.tensor([[[1., 2.], [1., 0.], [1., 0.2], [0., 1.], [0.02, 1.]]])
+    # r = 1 merges A2 into B1; A0 and A1 stay in position order (A0 -> 0, A1 -> 1), then B0 -> 2, B1 -> 3
+    assert bipartite_pairs(metric, 1).tolist() == [[0, 2, 1, 3, 3]]
+    assert bipartite_pairs(metric, 2).tolist() == [[0, 1, 1, 2, 2]]  # then A1 -> B0
+    # CLS [1, 0] at position 0 would match B0 exactly; as a class token it is skipped and keeps group 0
+    metric = torch.tensor([[[1., 0.], [1., 0.], [0.9, 0.1], [0., 1.], [0.6, 0.8], [-1., 0.], [0.1, 0.99]]])
+    # A1 -> B0 (0.994), A2 -> B1 (0.8), A3 -> B1 (0.995): r = 2 merges A3 and A1; CLS -> 0, A2 -> 1, B -> 2, 3, 4
+    assert bipartite_pairs(metric, 2, class_token=True).tolist() == [[0, 2, 2, 3, 1, 4, 3]]
+    assert bipartite_pairs(metric, 2).tolist() == [[2, 2, 0, 3, 1, 4, 3]]  # without: CLS merges into B0
+    with pytest.raises(ValueError, match='num_pairs'):
+        bipartite_pairs(metric, 4, class_token=True)
+
+
 @pytest.mark.parametrize('length,pairs', [(10, 3), (11, 5), (7, 0)])
 def test_bipartite_pairs_structure(length, pairs):
     metric = torch.randn(3, length, 8)
@@ -193,10 +236,54 @@ def test_dpc_recovers_well_separated_clusters():
     x = (centres[labels] + 0.3 * torch.randn(21, 8, generator=gen)).unsqueeze(0)
     perm = torch.randperm(21, generator=gen)
     x, labels = x[:, perm], labels[perm]
-    for variant in ('knn', 'all'):  # 'no_delta' may pick two peaks of one cluster by design
-        groups, centre_idx = dpc_knn_cluster(x, 3, knn_k=5, variant=variant)
-        assert groups_as_sets(groups[0]) == groups_as_sets(labels), variant
+    # 'all' averages over the whole sample: here log rho is about -1200 in the cluster at the origin, -1800 in the
+    # others and varies by ~10 inside a cluster, while log delta separates clusters by only ~5, so it finds one
+    # centre per cluster only once the distance scale flattens the density. 'no_delta' may pick two peaks of one
+    # cluster by design.
+    for kwargs in (dict(variant='knn'), dict(variant='all', dist_scale=0.01)):
+        groups, centre_idx = dpc_knn_cluster(x, 3, knn_k=5, cluster_on='raw', **kwargs)
+        assert groups_as_sets(groups[0]) == groups_as_sets(labels), kwargs
         assert groups[0, centre_idx[0]].tolist() == [0, 1, 2]
+
+
+def test_dpc_on_layer_normed_features():
+    """cluster_on='ln' groups tokens by direction (LayerNorm removes per-token offset and scale), 'raw' by position."""
+    gen = torch.Generator().manual_seed(1)
+    patterns = torch.randn(2, 16, generator=gen)
+    # cluster 0: small multiples of pattern 0; cluster 1: large multiples of pattern 1 (near in 'ln', far in 'raw')
+    scales = torch.tensor([0.5, 0.6, 0.7, 20., 25., 30.])
+    x = torch.cat([scales[:3, None] * patterns[0], scales[3:, None] * patterns[1]]).unsqueeze(0)
+    x = x + 0.01 * torch.randn(x.shape, generator=gen)
+    groups, _ = dpc_knn_cluster(x, 2, knn_k=2)
+    assert groups_as_sets(groups[0]) == {frozenset({0, 1, 2}), frozenset({3, 4, 5})}
+    # scaling every token leaves the 'ln' clustering unchanged
+    assert torch.equal(dpc_knn_cluster(x * 1000, 2, knn_k=2)[0], groups)
+    with pytest.raises(ValueError, match='cluster_on'):
+        dpc_knn_cluster(x, 2, cluster_on='bn')
+
+
+@pytest.mark.parametrize('variant', ['knn', 'all', 'no_delta'])
+def test_dpc_large_activations_deterministic_and_rng_free(variant):
+    """Raw tokens with per-channel std 30: exp(-density) would underflow to 0 for every token; in the log domain
+    the centres are those of a float64 computation, twice the same, and the global RNG is not touched."""
+    gen = torch.Generator().manual_seed(2)
+    x = 30 * torch.randn(2, 40, 64, generator=gen)
+    state = torch.get_rng_state()
+    groups, centres = dpc_knn_cluster(x, 6, variant=variant, cluster_on='raw')
+    assert torch.equal(torch.get_rng_state(), state)
+    again = dpc_knn_cluster(x, 6, variant=variant, cluster_on='raw')
+    assert torch.equal(again[0], groups) and torch.equal(again[1], centres)
+
+    dist = torch.cdist(x.double(), x.double()) / 8  # dist_scale = C ** -0.5
+    near = 40 if variant == 'all' else 5
+    log_rho = -dist.pow(2).topk(near, dim=-1, largest=False).values.mean(-1)
+    assert (log_rho < -800).all()  # exp(log_rho) is 0 even in float64
+    index = torch.arange(40)
+    denser = (log_rho[:, None, :] > log_rho[:, :, None]) | (
+        (log_rho[:, None, :] == log_rho[:, :, None]) & (index[None, :] < index[:, None]))
+    delta = torch.where(denser, dist, dist.amax(-1, keepdim=True)).amin(-1)
+    score = log_rho if variant == 'no_delta' else log_rho + delta.log()
+    assert torch.equal(centres, score.argsort(-1, descending=True)[:, :6])
 
 
 @pytest.mark.parametrize('variant', ['knn', 'all', 'no_delta'])

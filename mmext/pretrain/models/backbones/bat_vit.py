@@ -9,8 +9,9 @@ strictly. ``mode='evit'`` and ``mode='tome'`` run the EViT and ToMe anchors thro
 
 Shape shorthand: B batch, N tokens with CLS, C channels, H heads, d = C / H.
 """
+import numbers
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -19,8 +20,10 @@ from mmpretrain.models.utils import resize_pos_embed
 from mmpretrain.registry import MODELS
 from torch import Tensor
 
-from ..utils.token_reduction import (DPC_VARIANTS, HEAD_REDUCTIONS, MATCH_ORDERS, MERGE_WEIGHTS, REDUCE_MODES,
-                                     TokenBudget, cls_attention, reduce_tokens, token_budget)
+from mmext.utils.validation import check_choice, check_type
+from ..utils.token_reduction import (CLUSTER_FEATURES, DPC_VARIANTS, HEAD_REDUCTIONS, MATCH_ORDERS, MERGE_WEIGHTS,
+                                     REDUCE_MODES, TokenBudget, check_keep_rate, cls_attention, reduce_tokens,
+                                     token_budget)
 
 MATCH_METRICS = ('x', 'k')
 
@@ -63,6 +66,7 @@ class TokenReducer:
     match_order: str = 'spatial'
     merge_weight: str = 'attn'
     head_reduce: str = 'mean'
+    cluster_on: str = 'ln'
 
     def budget(self, num_patches: int, keep_rate: float) -> TokenBudget:
         """Token counts for ``num_patches`` patch tokens at ``keep_rate`` (see :func:`token_budget`)."""
@@ -74,11 +78,12 @@ class TokenReducer:
         budget = self.budget(x.shape[1] - 1, keep_rate)
         if budget.is_identity:
             return x, size
-        cls_attn = cls_attention(q[:, :, :1], k, attn_bias, self.head_reduce)
+        needs_attn = self.mode != 'tome' or self.merge_weight == 'attn' or self.match_order == 'attention'
+        cls_attn = cls_attention(q[:, :, :1], k, attn_bias, self.head_reduce) if needs_attn else None
         # ToMe's key metric: keys averaged over heads, [B, N, d]
         metric = k.mean(dim=1) if self.match_metric == 'k' else None
         return reduce_tokens(x, size, budget, cls_attn, metric, self.mode, self.knn_k, self.dpc_variant,
-                             self.dist_scale, self.match_order, self.merge_weight)
+                             self.dist_scale, self.match_order, self.merge_weight, self.cluster_on)
 
 
 class BATEncoderLayer(TransformerEncoderLayer):
@@ -124,15 +129,17 @@ class BATViT(VisionTransformer):
     inattentive tokens, merges ``r`` bipartite-matched pairs of attentive tokens and clusters the inattentive ones
     into ``Cn`` tokens by DPC-kNN (weighted means), giving ``1 + K - r + Cn`` tokens (``1 + K`` with the default
     ``Cn = r`` rule: 197 -> 139 -> 98 -> 69 for DeiT-S at rho = 0.7). ``mode='evit'`` keeps the attentive tokens
-    and fuses the rest into one; ``mode='tome'`` only merges bipartite pairs (``n - ceil(keep_rate * n)`` of them
-    by default, so the token counts match ``'bat'``). No parameters are added: DeiT / mmpretrain
-    ``VisionTransformer`` checkpoints load strictly.
+    and fuses the rest into one (EViT); ``mode='tome'`` only merges bipartite pairs as ToMe's bipartite soft
+    matching does (``n - ceil(keep_rate * n)`` of them by default, so the token counts match ``'bat'``; with
+    ``match_metric='k', merge_weight='size', prop_attn=True`` it is ToMe). No parameters are added: DeiT /
+    mmpretrain ``VisionTransformer`` checkpoints load strictly. Equations and unverified choices: ``docs/bat.md``.
 
     Each token carries a size (patches it stands for, CLS = 1), summed by every merge; ``avg_featmap`` is the
     size-weighted mean of the patch tokens and ``prop_attn`` adds ``log(size)`` to the attention logits.
 
     Args:
-        reduce_layers (Sequence[int]): 0-based layers that reduce tokens. Default (3, 6, 9) (paper, EViT).
+        reduce_layers (Sequence[int]): 0-based layers that reduce tokens, strictly increasing (per-layer
+            ``num_clusters`` / ``num_pairs`` lists follow this order). Default (3, 6, 9) (paper, EViT).
         keep_rate (float): rho in (0, 1]; 1 disables the reduction. A plain attribute that a warmup hook may
             update during training.
         mode (str): 'bat', 'evit' or 'tome'.
@@ -144,6 +151,8 @@ class BATViT(VisionTransformer):
         knn_k (int): k of the DPC-kNN density. Default 5 (TCFormer). Unverified.
         dpc_variant (str): 'knn', 'all' or 'no_delta' (what BAT's "simplified" DPC is is unverified).
         dist_scale (float, optional): DPC distance scale; None for ``C ** -0.5``. Unverified.
+        cluster_on (str): features the DPC clusters: 'ln' (tokens after a parameter-free LayerNorm, as TCFormer
+            clusters normalised tokens) or 'raw' (the residual stream). Default 'ln'. Unverified for BAT.
         match_metric (str): bipartite-matching features: 'x' (tokens) or 'k' (keys averaged over heads, ToMe).
             Unverified.
         match_order (str): 'spatial' or 'attention' order of the attentive tokens before the alternating split.
@@ -172,6 +181,7 @@ class BATViT(VisionTransformer):
                  merge_weight: str = 'attn',
                  head_reduce: str = 'mean',
                  prop_attn: bool = False,
+                 cluster_on: str = 'ln',
                  **kwargs) -> None:
         if kwargs.get('out_type') == 'featmap':
             raise ValueError("out_type='featmap' is invalid for BATViT: merged tokens no longer form an H x W grid. "
@@ -182,14 +192,19 @@ class BATViT(VisionTransformer):
                                      ('match_metric', match_metric, MATCH_METRICS),
                                      ('match_order', match_order, MATCH_ORDERS),
                                      ('merge_weight', merge_weight, MERGE_WEIGHTS),
-                                     ('head_reduce', head_reduce, HEAD_REDUCTIONS)):
-            if value not in choices:
-                raise ValueError(f'{name}={value!r} is not supported; choose one of {choices}.')
+                                     ('head_reduce', head_reduce, HEAD_REDUCTIONS),
+                                     ('cluster_on', cluster_on, CLUSTER_FEATURES)):
+            check_choice(name, value, choices)
+        check_type('knn_k', knn_k, numbers.Integral, 'an int >= 1')
+        check_type('dist_scale', dist_scale, (numbers.Real, type(None)), 'a positive real number or None')
+        check_type('prop_attn', prop_attn, bool, 'a bool')
+        if knn_k < 1:
+            raise ValueError(f'knn_k must be >= 1, got {knn_k}.')
+        if dist_scale is not None and not dist_scale > 0:
+            raise ValueError(f'dist_scale must be > 0 (or None for C ** -0.5), got {dist_scale}.')
         super().__init__(*args, **kwargs)
 
-        self.reduce_layers = tuple(sorted(set(reduce_layers)))
-        if any(not 0 <= i < self.num_layers for i in self.reduce_layers):
-            raise ValueError(f'reduce_layers={tuple(reduce_layers)} must index layers in [0, {self.num_layers}).')
+        self.reduce_layers = self._check_reduce_layers(reduce_layers)
         self.keep_rate = keep_rate
         clusters = self._per_layer('num_clusters', num_clusters)
         pairs = self._per_layer('num_pairs', num_pairs)
@@ -199,7 +214,8 @@ class BATViT(VisionTransformer):
             if i in self.reduce_layers:
                 j = self.reduce_layers.index(i)
                 layer.reducer = TokenReducer(mode, cluster_ratio, clusters[j], pairs[j], knn_k, dpc_variant,
-                                             dist_scale, match_metric, match_order, merge_weight, head_reduce)
+                                             dist_scale, match_metric, match_order, merge_weight, head_reduce,
+                                             cluster_on)
         # fail at build time, not in the first forward, on counts that do not fit the configured input size
         self.token_counts()
 
@@ -210,17 +226,32 @@ class BATViT(VisionTransformer):
 
     @keep_rate.setter
     def keep_rate(self, value: float) -> None:
-        if not 0 < value <= 1:
-            raise ValueError(f'keep_rate={value} must lie in (0, 1].')
+        check_keep_rate(value)
         self._keep_rate = float(value)
 
-    def _per_layer(self, name: str, value) -> list:
-        if value is None or isinstance(value, int):
+    def _check_reduce_layers(self, reduce_layers: Sequence[int]) -> Tuple[int, ...]:
+        check_type('reduce_layers', reduce_layers, (list, tuple), 'a list or tuple of layer indices')
+        for j, i in enumerate(reduce_layers):
+            check_type(f'reduce_layers[{j}]', i, numbers.Integral, 'an int')
+        layers = tuple(int(i) for i in reduce_layers)
+        if any(a >= b for a, b in zip(layers, layers[1:])):
+            raise ValueError(f'reduce_layers={layers} must be strictly increasing (per-layer num_clusters / '
+                             f'num_pairs lists follow its order); write {tuple(sorted(set(layers)))}.')
+        if any(not 0 <= i < self.num_layers for i in layers):
+            raise ValueError(f'reduce_layers={layers} must index layers in [0, {self.num_layers}).')
+        return layers
+
+    def _per_layer(self, name: str, value: Union[int, Sequence[int], None]) -> List[Optional[int]]:
+        """One value per reducing layer from None, an int or a sequence of ints."""
+        if value is None or isinstance(value, numbers.Integral) and not isinstance(value, bool):
             return [value] * len(self.reduce_layers)
+        check_type(name, value, (list, tuple), 'None, an int or a list of ints (one per reducing layer)')
+        for j, v in enumerate(value):
+            check_type(f'{name}[{j}]', v, numbers.Integral, 'an int')
         if len(value) != len(self.reduce_layers):
             raise ValueError(f'{name}={value} needs one value per reducing layer {self.reduce_layers} '
                              'or a single int.')
-        return list(value)
+        return [int(v) for v in value]
 
     def token_counts(self, num_patches: Optional[int] = None) -> Tuple[int, ...]:
         """Tokens (CLS included) after every layer at the current keep rate, without running the model.

@@ -16,22 +16,26 @@ Shape shorthand:
     d: channels per head. K: attentive tokens. M = n - K: inattentive tokens. Cn: clusters of inattentive tokens.
     r: merged pairs of attentive tokens. L: tokens given to a merge. G: groups a merge produces. c: metric channels.
 
-Unverified choices (BAT publishes no code; see ``configs/bat/README.md``) are arguments whose defaults follow
-mmext's BAT spec: ``cluster_ratio`` (Cn = r rule), ``knn_k``, ``dpc_variant``, ``dist_scale``, the matching
-metric and order, the merge weights and the CLS-attention head reduction.
+Equations and the choices the paper leaves open are in ``docs/bat.md``; each unverified choice is an argument:
+``cluster_ratio`` (Cn = r rule), ``knn_k``, ``dpc_variant``, ``dist_scale``, ``cluster_on``, the matching metric and
+order, the merge weights and the CLS-attention head reduction.
 """
 import math
+import numbers
 from typing import NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from mmext.utils.validation import check_choice, check_type
+
 REDUCE_MODES = ('bat', 'evit', 'tome')
 DPC_VARIANTS = ('knn', 'all', 'no_delta')
 MATCH_ORDERS = ('spatial', 'attention')
 MERGE_WEIGHTS = ('attn', 'size', 'mean')
 HEAD_REDUCTIONS = ('mean', 'max')
+CLUSTER_FEATURES = ('ln', 'raw')
 
 
 class TokenBudget(NamedTuple):
@@ -59,9 +63,11 @@ class TokenBudget(NamedTuple):
         return self.inattentive == 0 and self.pairs == 0
 
 
-def _check_choice(name: str, value: str, choices: Tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f'{name}={value!r} is not supported; choose one of {choices}.')
+def check_keep_rate(keep_rate: float) -> None:
+    """Raise ``TypeError`` / ``ValueError`` unless ``keep_rate`` is a real number in (0, 1] (not a bool or str)."""
+    check_type('keep_rate', keep_rate, numbers.Real, 'a real number in (0, 1]')
+    if not 0 < keep_rate <= 1:
+        raise ValueError(f'keep_rate must lie in (0, 1], got {keep_rate}.')
 
 
 def token_budget(num_patches: int,
@@ -90,11 +96,13 @@ def token_budget(num_patches: int,
     Returns:
         TokenBudget: K, M, Cn and r.
     """
-    _check_choice('mode', mode, REDUCE_MODES)
-    if not 0 < keep_rate <= 1:
-        raise ValueError(f'keep_rate={keep_rate} must lie in (0, 1].')
+    check_choice('mode', mode, REDUCE_MODES)
+    check_keep_rate(keep_rate)
+    check_type('cluster_ratio', cluster_ratio, numbers.Real, 'a real number in [0, 1]')
     if not 0 <= cluster_ratio <= 1:
         raise ValueError(f'cluster_ratio={cluster_ratio} must lie in [0, 1].')
+    for name, value in (('num_clusters', num_clusters), ('num_pairs', num_pairs)):
+        check_type(name, value, (numbers.Integral, type(None)), 'an int or None')
     if mode != 'bat' and num_clusters is not None:
         raise ValueError(f"num_clusters is only used by mode='bat'; got mode={mode!r}. Set num_clusters=None.")
     if mode == 'evit' and num_pairs is not None:
@@ -165,12 +173,17 @@ def cls_attention(q_cls: Tensor, k: Tensor, attn_bias: Optional[Tensor] = None, 
     Returns:
         Tensor: scores of the patch tokens, fp32, [B, n].
     """
-    _check_choice('head_reduce', head_reduce, HEAD_REDUCTIONS)
+    check_choice('head_reduce', head_reduce, HEAD_REDUCTIONS)
     logits = (q_cls * q_cls.shape[-1]**-0.5) @ k.transpose(-2, -1)
     if attn_bias is not None:
         logits = logits + attn_bias
     attn = logits.float().softmax(dim=-1)[:, :, 0, 1:]
     return attn.mean(dim=1) if head_reduce == 'mean' else attn.amax(dim=1)
+
+
+def descending_order(scores: Tensor) -> Tensor:
+    """Indices that sort ``scores`` [B, L] in descending order, equal scores by ascending index (deterministic)."""
+    return scores.sort(dim=1, descending=True, stable=True).indices
 
 
 def decouple(scores: Tensor, num_keep: int, order: str = 'spatial') -> Tuple[Tensor, Tensor]:
@@ -184,10 +197,11 @@ def decouple(scores: Tensor, num_keep: int, order: str = 'spatial') -> Tuple[Ten
             (:func:`bipartite_pairs`); which order BAT uses is unverified.
 
     Returns:
-        tuple[Tensor, Tensor]: attentive indices [B, K] and inattentive indices [B, M] into the patch tokens.
+        tuple[Tensor, Tensor]: attentive indices [B, K] and inattentive indices [B, M] into the patch tokens (equal
+        scores rank by token index).
     """
-    _check_choice('order', order, MATCH_ORDERS)
-    rank = scores.argsort(dim=1, descending=True)
+    check_choice('order', order, MATCH_ORDERS)
+    rank = descending_order(scores)
     attentive, inattentive = rank[:, :num_keep], rank[:, num_keep:]
     if order == 'spatial':
         attentive = attentive.sort(dim=1).values
@@ -232,12 +246,18 @@ def dpc_knn_cluster(x: Tensor,
                     knn_k: int = 5,
                     variant: str = 'knn',
                     dist_scale: Optional[float] = None,
-                    noise: float = 1e-6) -> Tuple[Tensor, Tensor]:
-    """Density-peak clustering (DPC-kNN) of tokens; BAT's "simplified" variant is unverified.
+                    cluster_on: str = 'ln') -> Tuple[Tensor, Tensor]:
+    """Density-peak clustering (DPC-kNN, TCFormer) of tokens; BAT's "simplified" variant is unverified.
 
     With D the scaled distances: density ``rho_i = exp(-mean_{j in kNN_k(i)} D_ij^2)`` (the kNN include i itself,
-    as in TCFormer), ``delta_i = min_{j: rho_j > rho_i} D_ij`` (``max_j D_ij`` for the densest token), centres = the
+    as in TCFormer), ``delta_i = min_{j denser than i} D_ij`` (``max_j D_ij`` for the densest token), centres = the
     ``num_clusters`` largest ``rho * delta``, every token joins its nearest centre and each centre itself.
+
+    Densities are kept as ``log rho`` and centres ranked by ``log rho + log delta``: the same order as
+    ``rho * delta`` without ``exp`` underflowing to 0 for large activations. Ties are broken by token index, not by
+    random noise: "j denser than i" means ``rho_j > rho_i`` or (``rho_j == rho_i`` and ``j < i``), equal scores
+    rank the lower index first, and a token equidistant to two centres joins the higher-ranked one. The result is
+    deterministic and the global RNG is not used.
 
     Args:
         x (Tensor): tokens to cluster, [B, M, C].
@@ -245,76 +265,84 @@ def dpc_knn_cluster(x: Tensor,
         knn_k (int): k of the kNN density (TCFormer's default 5); capped at M. Unverified for BAT.
         variant (str): 'knn' (above), 'all' (density over all M tokens) or 'no_delta' (centres by density alone).
         dist_scale (float, optional): distances are multiplied by it; default ``C ** -0.5`` (TCFormer).
-        noise (float): amplitude of uniform noise added to the densities so that ties break.
+        cluster_on (str): 'ln' clusters the tokens after a LayerNorm over channels without affine parameters (as
+            TCFormer clusters LayerNorm-ed tokens; BAT adds no parameters), 'raw' the tokens as given. Unverified.
 
     Returns:
         tuple[Tensor, Tensor]: cluster index of every token [B, M] (int64 in [0, Cn)) and the token index of each
-        centre [B, Cn]; centre c is assigned to cluster c.
+        centre [B, Cn], highest score first; centre c is assigned to cluster c.
     """
-    _check_choice('variant', variant, DPC_VARIANTS)
-    num_tokens = x.shape[1]
+    check_choice('variant', variant, DPC_VARIANTS)
+    check_choice('cluster_on', cluster_on, CLUSTER_FEATURES)
+    num_tokens, channels = x.shape[1:]
     if not 1 <= num_clusters <= num_tokens:
         raise ValueError(f'num_clusters={num_clusters} must lie in [1, {num_tokens}] (number of tokens).')
     if knn_k < 1:
         raise ValueError(f'knn_k={knn_k} must be >= 1.')
-    scale = x.shape[-1]**-0.5 if dist_scale is None else dist_scale
+    if cluster_on == 'ln':
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            x = F.layer_norm(x.float(), (channels, ), eps=1e-6)
+    scale = channels**-0.5 if dist_scale is None else dist_scale
     sq_dist = pairwise_sq_dist(x) * scale**2
     dist = sq_dist.sqrt()
     if variant == 'all':
-        density = (-sq_dist.mean(dim=-1)).exp()
+        log_density = -sq_dist.mean(dim=-1)
     else:
-        nearest = sq_dist.topk(min(knn_k, num_tokens), dim=-1, largest=False).values
-        density = (-nearest.mean(dim=-1)).exp()
-    density = density + noise * torch.rand_like(density)
+        log_density = -sq_dist.topk(min(knn_k, num_tokens), dim=-1, largest=False).values.mean(dim=-1)
 
     if variant == 'no_delta':
-        score = density
+        score = log_density
     else:
-        denser = density.unsqueeze(1) > density.unsqueeze(2)  # [b, i, j]: token j is denser than token i
+        index = torch.arange(num_tokens, device=x.device)
+        dens_i, dens_j = log_density.unsqueeze(2), log_density.unsqueeze(1)
+        denser = (dens_j > dens_i) | ((dens_j == dens_i) & (index < index.unsqueeze(1)))  # [B, i, j]: j denser
         delta = torch.where(denser, dist, dist.amax(dim=-1, keepdim=True)).amin(dim=-1)
-        score = density * delta
+        score = log_density + delta.log()  # delta = 0 (a duplicate of a denser token) ranks last
 
-    centres = score.topk(num_clusters, dim=-1).indices
-    assign = batch_gather(dist, centres).argmin(dim=1)
+    centres = score.sort(dim=-1, descending=True, stable=True).indices[:, :num_clusters]
+    assign = batch_gather(dist, centres).argmin(dim=1)  # first minimum: the higher-ranked centre
     cluster_ids = torch.arange(num_clusters, device=x.device).expand_as(centres)
     return assign.scatter(1, centres, cluster_ids), centres
 
 
 @torch.no_grad()
-def bipartite_pairs(metric: Tensor, num_pairs: int) -> Tensor:
-    """Bipartite soft matching: merge the ``r`` most similar (A -> B) pairs; returns the merge groups.
+def bipartite_pairs(metric: Tensor, num_pairs: int, class_token: bool = False) -> Tensor:
+    """Bipartite soft matching (ToMe): merge the ``r`` most similar (A -> B) pairs; returns the merge groups.
 
     Tokens alternate between side A (even positions, ceil(L/2)) and side B (odd positions, floor(L/2)). Every A
-    token points to its most cosine-similar B token; the r A tokens with the highest similarity are merged into
-    their B token (several may share one), the rest stay. A token is never merged with another A token.
+    token points to its most cosine-similar B token (the first one on ties); the r A tokens with the highest
+    similarity (ties: lower position first) are merged into their B token (several may share one), the rest stay.
+    A token is never merged with another A token. Groups follow ToMe's output order: the unmerged A tokens in
+    position order, then the B tokens.
 
     Args:
         metric (Tensor): features that define similarity, [B, L, c].
-        num_pairs (int): r, 0 <= r <= floor(L/2).
+        num_pairs (int): r, 0 <= r <= floor((L - class_token) / 2).
+        class_token (bool): token 0 is a CLS token: it is A[0], never merged, and keeps group 0 (ToMe's
+            ``class_token=True``).
 
     Returns:
-        Tensor: group of every token, [B, L] int64 in [0, L - r): unmerged A tokens take groups
-        ``0 .. ceil(L/2) - r - 1``, B token j takes group ``ceil(L/2) - r + j`` and a merged A token takes its
-        B token's group. Combine with :func:`weighted_merge`.
+        Tensor: group of every token, [B, L] int64 in [0, L - r): the i-th unmerged A token (in position order)
+        takes group i, B token j takes group ``ceil(L/2) - r + j`` and a merged A token takes its B token's group.
+        Combine with :func:`weighted_merge`.
     """
     batch, length = metric.shape[:2]
-    if not 0 <= num_pairs <= length // 2:
-        raise ValueError(f'num_pairs={num_pairs} must lie in [0, {length // 2}] for {length} tokens.')
+    max_pairs = (length - int(class_token)) // 2
+    if not 0 <= num_pairs <= max_pairs:
+        raise ValueError(f'num_pairs={num_pairs} must lie in [0, {max_pairs}] for {length} tokens '
+                         f'(class_token={class_token}).')
     with torch.autocast(device_type=metric.device.type, enabled=False):
         metric = F.normalize(metric.float(), dim=-1)
-        best, dst = (metric[:, 0::2] @ metric[:, 1::2].transpose(1, 2)).max(dim=-1)  # [B, ceil(L/2)]
-    order = best.argsort(dim=-1, descending=True)
-    src, unmerged = order[:, :num_pairs], order[:, num_pairs:]
-    num_a, num_b = best.shape[1], length // 2
-    num_unmerged = num_a - num_pairs
-    arange = torch.arange(length, device=metric.device)
-
-    groups_a = torch.empty_like(order)
-    groups_a.scatter_(1, unmerged, arange[:num_unmerged].expand(batch, -1))
-    groups_a.scatter_(1, src, num_unmerged + dst.gather(1, src))
+        scores = metric[:, 0::2] @ metric[:, 1::2].transpose(1, 2)  # [B, ceil(L/2), floor(L/2)]
+        if class_token:
+            scores[:, 0] = -math.inf
+        best, dst = scores.max(dim=-1)
+    src = best.sort(dim=-1, descending=True, stable=True).indices[:, :num_pairs]
+    num_unmerged = best.shape[1] - num_pairs
+    is_src = torch.zeros_like(dst).scatter_(1, src, 1)  # int64 0/1 (a bool scatter value does not jit-trace)
     groups = torch.empty(batch, length, dtype=torch.long, device=metric.device)
-    groups[:, 0::2] = groups_a
-    groups[:, 1::2] = num_unmerged + arange[:num_b]
+    groups[:, 0::2] = torch.where(is_src.bool(), num_unmerged + dst, (1 - is_src).cumsum(dim=1) - 1)
+    groups[:, 1::2] = num_unmerged + torch.arange(length // 2, device=metric.device)
     return groups
 
 
@@ -326,7 +354,9 @@ def weighted_merge(x: Tensor,
                    normalize: bool = True) -> Tuple[Tensor, Optional[Tensor]]:
     """Merge tokens by group into their weighted mean (or weighted sum); sizes add up.
 
-    Accumulates in fp32 (``index_add``); gradients flow to ``x`` (and ``weight``), not through the groups.
+    Accumulates in fp32 (``index_add``); gradients flow to ``x`` (and ``weight``), not through the groups. A group
+    whose weights are all 0 (e.g. CLS attention that underflowed) is averaged with size weights instead (equal
+    weights without ``size``), so that it never becomes a zero vector.
 
     Args:
         x (Tensor): tokens, [B, L, C].
@@ -335,7 +365,7 @@ def weighted_merge(x: Tensor,
         weight (Tensor, optional): non-negative weight of each token, [B, L]; None weighs all tokens equally.
         size (Tensor, optional): patches each token stands for, [B, L].
         normalize (bool): True for the weighted mean ``sum w x / sum w`` (BAT); False for the weighted sum
-            ``sum w x`` (EViT's fused token).
+            ``sum w x`` (EViT's fused token; no fallback).
 
     Returns:
         tuple[Tensor, Tensor | None]: merged tokens [B, G, C] in ``x.dtype`` and their sizes [B, G] (None when
@@ -345,15 +375,22 @@ def weighted_merge(x: Tensor,
     # one index_add over flattened (sample, group) rows: several times faster on CPU than a scatter_add along dim 1
     # with a [B, L, C] expanded index
     rows = (groups + num_groups * torch.arange(batch, device=groups.device).unsqueeze(1)).flatten()
+
+    def group_sum(values: Tensor) -> Tensor:
+        return values.new_zeros(batch * num_groups).index_add(0, rows, values.flatten()).view(batch, num_groups)
+
+    merged_size = None if size is None else group_sum(size)
     weight = x.new_ones(groups.shape, dtype=torch.float32) if weight is None else weight.float()
+    if normalize:
+        norm = group_sum(weight)
+        fallback = x.new_ones(groups.shape, dtype=torch.float32) if size is None else size.float()
+        zero_group = norm == 0
+        weight = torch.where(zero_group.flatten()[rows].view_as(weight), fallback, weight)
+        norm = torch.where(zero_group, group_sum(fallback), norm)
     total = x.new_zeros(batch * num_groups, channels, dtype=torch.float32)
     total = total.index_add(0, rows, (x.float() * weight.unsqueeze(-1)).flatten(0, 1)).view(batch, num_groups, -1)
     if normalize:
-        norm = weight.new_zeros(batch * num_groups).index_add(0, rows, weight.flatten()).view(batch, num_groups)
         total = total / norm.clamp_min(torch.finfo(torch.float32).tiny).unsqueeze(-1)
-    merged_size = None
-    if size is not None:
-        merged_size = size.new_zeros(batch * num_groups).index_add(0, rows, size.flatten()).view(batch, num_groups)
     return total.to(x.dtype), merged_size
 
 
@@ -367,14 +404,16 @@ def reduce_tokens(x: Tensor,
                   dpc_variant: str = 'knn',
                   dist_scale: Optional[float] = None,
                   match_order: str = 'spatial',
-                  merge_weight: str = 'attn') -> Tuple[Tensor, Tensor]:
+                  merge_weight: str = 'attn',
+                  cluster_on: str = 'ln') -> Tuple[Tensor, Tensor]:
     """Shrink a token sequence as one reducing layer of BAT, EViT or ToMe does.
 
     - 'bat': decouple by CLS attention; r bipartite merges among the K attentive tokens; DPC-kNN clustering of the
       M inattentive tokens into Cn weighted means. Output ``[CLS, attentive (K - r), clusters (Cn)]``.
     - 'evit': keep the K attentive tokens; the inattentive ones become their CLS-attention-weighted sum
       (a sum as in EViT, not a mean). Output ``[CLS, attentive (K), fused (1)]``.
-    - 'tome': r bipartite merges among all n patch tokens, no decoupling. Output ``[CLS, merged (n - r)]``.
+    - 'tome': ToMe's bipartite soft matching over the whole sequence (CLS = A[0], never merged), no decoupling.
+      Output ``[CLS, unmerged A tokens in position order, B tokens (n - r in all)]``, as in ToMe.
 
     The CLS token is never merged. Sizes (patches per token) add up in every merge.
 
@@ -391,14 +430,15 @@ def reduce_tokens(x: Tensor,
         dist_scale (float, optional): see :func:`dpc_knn_cluster`.
         match_order (str): see :func:`decouple`; in 'tome' mode 'spatial' keeps the current token order.
         merge_weight (str): weights of the 'bat'/'tome' means: 'attn' (CLS attention), 'size' or 'mean' (equal).
-            Which one BAT uses is unverified.
+            Which one BAT uses is unverified; ToMe uses 'size'.
+        cluster_on (str): see :func:`dpc_knn_cluster`.
 
     Returns:
         tuple[Tensor, Tensor]: reduced tokens [B, budget.num_out, C] and their sizes [B, budget.num_out].
     """
-    _check_choice('mode', mode, REDUCE_MODES)
-    _check_choice('merge_weight', merge_weight, MERGE_WEIGHTS)
-    _check_choice('match_order', match_order, MATCH_ORDERS)
+    check_choice('mode', mode, REDUCE_MODES)
+    check_choice('merge_weight', merge_weight, MERGE_WEIGHTS)
+    check_choice('match_order', match_order, MATCH_ORDERS)
     num_patches = x.shape[1] - 1
     if budget.keep + budget.inattentive != num_patches:
         raise ValueError(f'budget {budget} was made for {budget.keep + budget.inattentive} patch tokens, but x has '
@@ -409,27 +449,35 @@ def reduce_tokens(x: Tensor,
                          f"match_order={match_order!r}; pass cls_attention(...) of the patch tokens.")
 
     patches, patch_size = x[:, 1:], size[:, 1:]
-    metric = None if metric is None else metric[:, 1:]
     weight = {'attn': cls_attn, 'size': patch_size, 'mean': None}[merge_weight]
+    metric = x if metric is None else metric
 
     if mode == 'tome':
+        if not budget.pairs:
+            return x, size
         if match_order == 'attention':
-            rank = cls_attn.argsort(dim=1, descending=True)
-            patches, patch_size, metric, weight = _gather_optional(rank, patches, patch_size, metric, weight)
-        kept, kept_size = _merge_pairs(patches, patch_size, metric, weight, budget.pairs)
+            rank = descending_order(cls_attn)
+            patches, patch_size, weight = _gather_optional(rank, patches, patch_size, weight)
+            metric = torch.cat([metric[:, :1], batch_gather(metric[:, 1:], rank)], dim=1)
+        # as in ToMe, the CLS token is A[0] of the alternation over the whole sequence (patch tokens at odd
+        # sequence positions form side A) and is never merged; its group 0 is dropped
+        groups = bipartite_pairs(metric, budget.pairs, class_token=True)[:, 1:] - 1
+        kept, kept_size = weighted_merge(patches, groups, num_patches - budget.pairs, weight, patch_size)
         return torch.cat([x[:, :1], kept], dim=1), torch.cat([size[:, :1], kept_size], dim=1)
 
     idx_att, idx_in = decouple(cls_attn, budget.keep, match_order)
-    kept, kept_size, kept_metric, kept_weight = _gather_optional(idx_att, patches, patch_size, metric, weight)
+    kept, kept_size, kept_metric, kept_weight = _gather_optional(idx_att, patches, patch_size, metric[:, 1:], weight)
     rest, rest_size = batch_gather(patches, idx_in), batch_gather(patch_size, idx_in)
     if mode == 'evit':
         groups = idx_in.new_zeros(idx_in.shape)
         rest, rest_size = weighted_merge(rest, groups, budget.clusters, batch_gather(cls_attn, idx_in), rest_size,
                                          normalize=False)
     else:
-        kept, kept_size = _merge_pairs(kept, kept_size, kept_metric, kept_weight, budget.pairs)
+        if budget.pairs:
+            groups = bipartite_pairs(kept_metric, budget.pairs)
+            kept, kept_size = weighted_merge(kept, groups, budget.keep - budget.pairs, kept_weight, kept_size)
         if budget.clusters:
-            groups, _ = dpc_knn_cluster(rest, budget.clusters, knn_k, dpc_variant, dist_scale)
+            groups, _ = dpc_knn_cluster(rest, budget.clusters, knn_k, dpc_variant, dist_scale, cluster_on)
             rest_weight, = _gather_optional(idx_in, weight)
             rest, rest_size = weighted_merge(rest, groups, budget.clusters, rest_weight, rest_size)
     return torch.cat([x[:, :1], kept, rest], dim=1), torch.cat([size[:, :1], kept_size, rest_size], dim=1)
@@ -438,13 +486,3 @@ def reduce_tokens(x: Tensor,
 def _gather_optional(index: Tensor, *tokens: Optional[Tensor]) -> Tuple[Optional[Tensor], ...]:
     """:func:`batch_gather` of each tensor; None stays None."""
     return tuple(None if t is None else batch_gather(t, index) for t in tokens)
-
-
-def _merge_pairs(x: Tensor, size: Tensor, metric: Optional[Tensor], weight: Optional[Tensor],
-                 num_pairs: int) -> Tuple[Tensor, Tensor]:
-    """Bipartite matching (on ``metric``, or on ``x`` if None) + weighted merge of ``num_pairs`` pairs;
-    [B, L, C] -> [B, L - r, C]."""
-    if not num_pairs:
-        return x, size
-    groups = bipartite_pairs(x if metric is None else metric, num_pairs)
-    return weighted_merge(x, groups, x.shape[1] - num_pairs, weight, size)
