@@ -12,7 +12,6 @@ Build without isolation so that the installed torch is used: ``pip install -e . 
 import glob
 import os
 import shlex
-
 from setuptools import setup
 
 CSRC = os.path.join('mmext', 'ops', 'csrc')

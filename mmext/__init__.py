@@ -1,13 +1,16 @@
 """mmext: OpenMMLab plugin extensions.
 
-``custom_imports = dict(imports=['mmext'], allow_failed_imports=False)`` in an mmseg or mmpretrain config registers
-every mmext component into the host libraries' registries. Each subpackage (``mmext.seg``, ``mmext.pretrain``,
-``mmext.ops``) can also be imported alone to register only its part.
+This top-level package is deliberately light (its version only): Python runs it before any subpackage, so whatever
+it imported would weigh on every entry. Each host library has an import entry of its own, named in a config's
+``custom_imports``:
+
+* ``mmext.seg``: mmseg components (SDN neck, semi-supervised segmentors, boundary metric, synthetic data);
+  imports no mmpretrain.
+* ``mmext.pretrain``: mmpretrain components (BAT backbone, CAE v2, synthetic data); imports no mmseg.
+* ``mmext.ops``: the semantic difference convolution op alone (mmengine's root ``MODELS``).
+* ``mmext.emotion``: the multimodal emotion regressor on mmext's own registries; needs mmengine only.
+* ``mmext.all``: every entry above, for a single line that registers everything.
 """
 from .version import __version__
-from .utils.checkpoint_compat import allow_trusted_checkpoint_loading
-from . import ops, pretrain, seg  # noqa: E402,F401  (the imports are the registration)
 
-allow_trusted_checkpoint_loading()
-
-__all__ = ['__version__', 'ops', 'seg', 'pretrain']
+__all__ = ['__version__']

@@ -1,32 +1,46 @@
-"""``import mmext`` is what custom_imports runs: it must be silent and pull in only what registration needs."""
+"""Each import entry is what a config's custom_imports runs: it must be silent, load only its own host library and
+install the trusted-checkpoint fix. ``import mmext`` itself loads nothing but the version."""
+import json
 import subprocess
 import sys
 
-# The host modules mmext's registered classes derive from or register into. mmpretrain.models is the heavy one
-# (it imports mmdet.models itself); it is needed because the BAT backbone subclasses its VisionTransformer.
-REGISTRATION_NEEDS = ['mmengine.runner', 'mmcv.cnn', 'mmseg.registry', 'mmseg.datasets', 'mmpretrain.registry',
-                      'mmpretrain.datasets', 'mmpretrain.models']
-WATCHED = ('mmseg', 'mmpretrain', 'mmdet', 'mmcv', 'mmengine', 'torchvision', 'mmaction', 'sklearn', 'timm',
-           'open_clip', 'scipy', 'matplotlib')
+import pytest
 
-PROBE = f'''
-import importlib, sys, time
-for name in {REGISTRATION_NEEDS!r}:
-    importlib.import_module(name)
-before = set(sys.modules)
-start = time.perf_counter()
-import mmext
-elapsed = time.perf_counter() - start
-extra = sorted(m for m in set(sys.modules) - before if m.split('.')[0] in {WATCHED!r})
-sys.stderr.write(f'MMEXT_PROBE {{elapsed:.2f}} {{extra}}')
+HOSTS = ('torch', 'mmengine', 'mmcv', 'mmseg', 'mmpretrain', 'mmdet')
+
+# entry -> host packages it must not import (mmpretrain.models imports mmdet.models itself, so mmext.pretrain
+# cannot avoid mmdet).
+FORBIDDEN = {
+    'mmext': HOSTS,
+    'mmext.ops': ('mmcv', 'mmseg', 'mmpretrain', 'mmdet'),
+    'mmext.seg': ('mmpretrain', 'mmdet'),
+    'mmext.pretrain': ('mmseg',),
+    'mmext.emotion': ('mmcv', 'mmseg', 'mmpretrain', 'mmdet'),
+}
+CHECKPOINT_FIX = ('mmext.ops', 'mmext.seg', 'mmext.pretrain', 'mmext.emotion', 'mmext.all')
+
+PROBE = '''
+import importlib, json, sys
+importlib.import_module(sys.argv[1])
+hosts = sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[2].split(',')))
+runner = sys.modules.get('mmengine.runner')
+patched = bool(runner and getattr(runner.Runner.resume, '__mmext_trusting__', False))
+sys.stderr.write('MMEXT_PROBE ' + json.dumps(dict(hosts=hosts, patched=patched)))
 '''
 
 
-def test_import_is_silent_and_imports_only_what_registration_needs(tool_env):
-    result = subprocess.run([sys.executable, '-c', PROBE], env=tool_env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == ''
-    noise, probe = result.stderr.split('MMEXT_PROBE ')
-    assert noise == '', f'import mmext printed: {noise}'
-    _, extra = probe.split(' ', 1)
-    assert extra == '[]', f'import mmext imported more of the host libraries than registration needs: {extra}'
+def probe(entry: str, env: dict) -> dict:
+    result = subprocess.run([sys.executable, '-c', PROBE, entry, ','.join(HOSTS)], env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    noise, report = result.stderr.split('MMEXT_PROBE ')
+    assert result.stdout == '' and noise == '', f'import {entry} printed: {result.stdout}{noise}'
+    return json.loads(report)
+
+
+@pytest.mark.parametrize('entry', sorted(set(FORBIDDEN) | set(CHECKPOINT_FIX)))
+def test_entry_is_silent_loads_only_its_host_and_installs_the_checkpoint_fix(tool_env, entry):
+    report = probe(entry, tool_env)
+    loaded = sorted(set(report['hosts']) & set(FORBIDDEN.get(entry, ())))
+    assert not loaded, f'import {entry} imported {loaded}; it must load only its own host library'
+    assert report['patched'] == (entry in CHECKPOINT_FIX), f'import {entry} must install the trusted-checkpoint fix'

@@ -5,19 +5,15 @@
 # deltas against the one used.
 _base_ = 'mmpretrain::deit/deit-small_4xb256_in1k.py'
 
-custom_imports = dict(imports=['mmext'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmext.pretrain'], allow_failed_imports=False)
 
-data_root = 'data/imagenet'
-# a trained DeiT-S classifier (backbone + head), e.g. mmpretrain's deit-small_pt-4xb256_in1k_20220218-9425b9bb.pth
-deit_checkpoint = 'checkpoints/deit-small_pt-4xb256_in1k_20220218-9425b9bb.pth'
 keep_rate = 0.6
 
-load_from = deit_checkpoint
+# mmpretrain's trained DeiT classifier (backbone + head), downloaded once and cached by mmengine
+load_from = 'https://download.openmmlab.com/mmclassification/v0/deit/deit-small_pt-4xb256_in1k_20220218-9425b9bb.pth'
 model = dict(backbone=dict(type='BATViT', keep_rate=keep_rate, reduce_layers=(3, 6, 9)))
 
-train_dataloader = dict(batch_size=256, dataset=dict(data_root=data_root))
-val_dataloader = dict(dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
+train_dataloader = dict(batch_size=256)
 
 optim_wrapper = dict(optimizer=dict(lr=2e-5 * 1024 / 512, weight_decay=1e-6))
 param_scheduler = [

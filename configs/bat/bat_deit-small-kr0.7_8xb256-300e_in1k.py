@@ -3,18 +3,15 @@
 # decay to 1e-5; keep-rate warmup as in EViT's scratch script (rho = 1 for 10 epochs, then cosine to 0.7 over 100).
 _base_ = 'mmpretrain::deit/deit-small_4xb256_in1k.py'
 
-custom_imports = dict(imports=['mmext'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmext.pretrain'], allow_failed_imports=False)
 
-data_root = 'data/imagenet'
 keep_rate = 0.7
 
 model = dict(
     # drop path 0.1: the DeiT / EViT training default (mmpretrain's deit-small config sets none)
     backbone=dict(type='BATViT', keep_rate=keep_rate, reduce_layers=(3, 6, 9), drop_path_rate=0.1))
 
-train_dataloader = dict(batch_size=256, dataset=dict(data_root=data_root))
-val_dataloader = dict(dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
+train_dataloader = dict(batch_size=256)
 
 optim_wrapper = dict(optimizer=dict(lr=5e-4 * 2048 / 512))
 param_scheduler = [

@@ -3,7 +3,7 @@
 # in minutes; the smoke test of the component. Set model.backbone.keep_rate=1.0 for the unreduced baseline.
 _base_ = 'mmpretrain::_base_/default_runtime.py'
 
-custom_imports = dict(imports=['mmext'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmext.pretrain'], allow_failed_imports=False)
 
 data_root = 'data/synthetic_shapes_cls'
 keep_rate = 0.7

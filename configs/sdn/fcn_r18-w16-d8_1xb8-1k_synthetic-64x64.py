@@ -6,7 +6,7 @@ _base_ = [
     '../_base_/datasets/synthetic_shapes.py',
     'mmseg::_base_/default_runtime.py',
 ]
-custom_imports = dict(imports=['mmext'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmext.seg'], allow_failed_imports=False)
 
 data_root = 'data/synthetic_shapes'
 checkpoint = None  # trained from scratch: no weights are needed

@@ -1,8 +1,6 @@
 # SDN (single-scale) on mmseg's deeplabv3plus ResNet-101-D8 baseline
-# (mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb2-80k_cityscapes-512x1024.py); data_root and load_from are set in the
-# ResNet-50 config this one inherits.
+# (mmseg::deeplabv3plus/deeplabv3plus_r101-d8_4xb2-80k_cityscapes-512x1024.py), as mmseg derives its own ResNet-101
+# configs: the ResNet-50 SDN config with a deeper backbone and its ImageNet weights.
 _base_ = './sdn-deeplabv3plus_r50-d8_4xb2-80k_cityscapes-512x1024.py'
 
-checkpoint = 'pretrain/resnet101_v1c.pth'  # ImageNet ResNet-101-V1c; None trains the backbone from scratch
-
-model = dict(pretrained=checkpoint, backbone=dict(depth=101))
+model = dict(pretrained='open-mmlab://resnet101_v1c', backbone=dict(depth=101))

@@ -2,15 +2,7 @@
 # level i is guided by level i+1, C5 by a stride-2 conv of itself; the SDC of levels wider than 256 channels works at
 # 256.
 _base_ = 'mmseg::upernet/upernet_r50_4xb4-160k_ade20k-512x512.py'
-custom_imports = dict(imports=['mmext'], allow_failed_imports=False)
-
-data_root = 'data/ade/ADEChallengeData2016'
-checkpoint = 'pretrain/resnet50_v1c.pth'  # ImageNet ResNet-50-V1c; None trains the backbone from scratch
-load_from = None
+custom_imports = dict(imports=['mmext.seg'], allow_failed_imports=False)
 
 model = dict(
-    pretrained=checkpoint,
     neck=dict(type='SDNNeck', in_channels=[256, 512, 1024, 2048], mode='multi_scale', reduce_channels=256))
-train_dataloader = dict(dataset=dict(data_root=data_root))
-val_dataloader = dict(dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader

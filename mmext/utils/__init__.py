@@ -1,5 +1,4 @@
-from .checkpoint_compat import (allow_trusted_checkpoint_loading, load_local_checkpoint,
-                                trusted_checkpoint_loading)
+from .checkpoint_compat import allow_trusted_checkpoint_loading, load_local_checkpoint, trusted_checkpoint_loading
 
 _FLOPS_EXPORTS = ('EXTRA_FLOP_HANDLES', 'count_flops', 'flop_analyzer', 'sdpa_flop_jit')
 __all__ = ['allow_trusted_checkpoint_loading', 'load_local_checkpoint', 'trusted_checkpoint_loading',

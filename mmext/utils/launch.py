@@ -1,10 +1,12 @@
 """What ``tools/train.py`` and ``tools/test.py`` share: config loading, CLI overrides and the Runner's launch.
 
 Written for mmext, modelled on the behaviour of mmseg 1.x's and mmpretrain 1.x's tools, so a stock config of either
-library (plus ``custom_imports=['mmext']``) runs unchanged. On a machine without a GPU, distributed launches
-(``torchrun``/``tools/dist_train.sh``) use the gloo backend and a CPU-friendly DDP wrapper automatically.
+library (plus ``custom_imports=['mmext.seg']`` or ``['mmext.pretrain']``) runs unchanged. On a machine without a
+GPU, distributed launches (``torchrun``/``tools/dist_train.sh``) use the gloo backend and a CPU-friendly DDP wrapper
+automatically.
 """
 import argparse
+import importlib
 import os
 import os.path as osp
 
@@ -14,7 +16,9 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-SUPPORTED_SCOPES = ('mmseg', 'mmpretrain', 'mmext')
+# The mmext entry that registers the components of each default scope (see mmext/__init__.py).
+SCOPE_ENTRIES = {'mmseg': 'mmext.seg', 'mmpretrain': 'mmext.pretrain', 'mmext': 'mmext.emotion'}
+SUPPORTED_SCOPES = tuple(SCOPE_ENTRIES)
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +50,9 @@ def load_config(args: argparse.Namespace) -> Config:
     if scope not in SUPPORTED_SCOPES:
         raise ValueError(f'{args.config}: default_scope is {scope!r}; set default_scope to one of '
                          f'{SUPPORTED_SCOPES} (mmseg for segmentation, mmpretrain for classification/self-sup)')
+    # The tools register the scope's mmext components (and the trusted-checkpoint fix) even for a config whose
+    # custom_imports does not name the entry.
+    importlib.import_module(SCOPE_ENTRIES[scope])
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
@@ -87,8 +94,7 @@ def prepare_cpu_distributed(cfg: Config) -> None:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """Builds the Runner the config asks for. Importing this module already imported ``mmext`` (its package), so
-    mmext's components and checkpoint fix are in place even for a config without ``custom_imports``."""
+    """Builds the Runner the config asks for (:func:`load_config` imported the scope's mmext entry)."""
     prepare_cpu_distributed(cfg)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)

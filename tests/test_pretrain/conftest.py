@@ -2,7 +2,7 @@ import pytest
 import torch
 from mmengine.registry import init_default_scope
 
-import mmext  # noqa: F401  (registers BATViT)
+import mmext.pretrain  # noqa: F401  (registers BATViT)
 
 
 @pytest.fixture(scope='session', autouse=True)

@@ -1,7 +1,7 @@
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import DATASETS
 
-import mmext  # noqa: F401
+import mmext.pretrain  # noqa: F401  (registers the mmpretrain components)
 
 
 def test_builds_from_config_with_balanced_labels(tmp_path):

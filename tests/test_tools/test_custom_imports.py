@@ -1,5 +1,6 @@
-"""A stock mmseg / mmpretrain config plus ``custom_imports=['mmext']`` trains with mmext's tool and with the host
-library's own tools/train.py, pointed at the embedded data through --cfg-options only."""
+"""A stock mmseg / mmpretrain config plus the host's mmext entry in ``custom_imports`` (``mmext.seg`` /
+``mmext.pretrain``) trains with mmext's tool and with the host library's own tools/train.py, pointed at the embedded
+data through --cfg-options only."""
 import importlib.util
 import os.path as osp
 import subprocess
@@ -9,15 +10,18 @@ import pytest
 
 STOCK = {
     'mmseg': dict(
+        entry='mmext.seg',
         base='mmseg::fcn/fcn_r18-d8_4xb2-80k_cityscapes-512x1024.py',
         options=[
             'model.pretrained=None', 'norm_cfg.type=BN', 'model.backbone.norm_cfg.type=BN',
             'model.decode_head.norm_cfg.type=BN', 'model.auxiliary_head.norm_cfg.type=BN',
             'model.decode_head.num_classes=6', 'model.auxiliary_head.num_classes=6',
             'model.data_preprocessor.size=(64,64)', 'train_dataloader.dataset.type=SyntheticShapesDataset',
-            'train_dataloader.dataset.data_root={data}', 'train_dataloader.dataset.data_prefix.img_path=img_dir/train',
+            'train_dataloader.dataset.data_root={data}',
+            'train_dataloader.dataset.data_prefix.img_path=img_dir/train',
             'train_dataloader.dataset.data_prefix.seg_map_path=ann_dir/train',
-            'train_dataloader.dataset.pipeline.2.scale=(64,64)', 'train_dataloader.dataset.pipeline.3.crop_size=(64,64)',
+            'train_dataloader.dataset.pipeline.2.scale=(64,64)',
+            'train_dataloader.dataset.pipeline.3.crop_size=(64,64)',
             'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
             'train_dataloader.persistent_workers=False', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
             'val_dataloader.dataset.type=SyntheticShapesDataset', 'val_dataloader.dataset.data_root={data}',
@@ -29,6 +33,7 @@ STOCK = {
         ],
         metric='mIoU'),
     'mmpretrain': dict(
+        entry='mmext.pretrain',
         base='mmpretrain::resnet/resnet18_8xb32_in1k.py',
         options=[
             'model.head.num_classes=10', 'data_preprocessor.num_classes=10',
@@ -56,7 +61,7 @@ def test_stock_config_with_custom_imports_trains(tmp_path, repo_root, tool_env, 
     stock = STOCK[scope]
     config = tmp_path / 'stock_plus_mmext.py'
     config.write_text(f"_base_ = '{stock['base']}'\n"
-                      "custom_imports = dict(imports=['mmext'], allow_failed_imports=False)\n")
+                      f"custom_imports = dict(imports=['{stock['entry']}'], allow_failed_imports=False)\n")
     data_root = str(tmp_path / 'data')
     train_py = osp.join(repo_root, 'tools', 'train.py') if tool == 'mmext' else host_train_tool(scope)
     result = subprocess.run(

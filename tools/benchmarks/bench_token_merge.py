@@ -19,6 +19,7 @@ import torch
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 
+import mmext.pretrain  # noqa: F401  (registers BATViT)
 from mmext.utils import count_flops
 
 DTYPES = {'fp32': None, 'bf16': torch.bfloat16, 'fp16': torch.float16}

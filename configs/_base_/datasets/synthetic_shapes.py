@@ -1,5 +1,5 @@
 # mmext's embedded segmentation data: generated under data_root on first use, no download.
-custom_imports = dict(imports=['mmext'], allow_failed_imports=False)
+custom_imports = dict(imports=['mmext.seg'], allow_failed_imports=False)
 dataset_type = 'SyntheticShapesDataset'
 data_root = 'data/synthetic_shapes'
 crop_size = (64, 64)

@@ -6,8 +6,7 @@ from typing import Optional
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from mmext.utils.synthetic import (SHAPE_CLASSES, ensure_generated, make_segmentation_sample, split_size,
-                                   write_images)
+from mmext.utils.synthetic import SHAPE_CLASSES, ensure_generated, make_segmentation_sample, split_size, write_images
 
 DEFAULT_NUM_SAMPLES = {'train': 400, 'val': 100, 'test': 100}
 

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-import mmext  # noqa: F401
+import mmext.pretrain  # noqa: F401  (registers the mmpretrain components)
 from mmext.pretrain.engine.hooks import KeepRateWarmupHook
 
 

@@ -4,7 +4,7 @@ import numpy as np
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
-import mmext  # noqa: F401
+import mmext.seg  # noqa: F401  (registers the mmseg components)
 
 
 def test_builds_from_config_and_loads_mmseg_samples(tmp_path):

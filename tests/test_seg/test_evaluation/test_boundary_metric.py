@@ -6,10 +6,15 @@ import pytest
 import torch
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-
-from mmext.seg.evaluation.metrics.boundary_metric import (BoundaryMetric, boundary_statistics,
-                                                          resolve_boundary_width, statistics_to_scores)
 from mmseg.registry import METRICS
+
+from mmext.seg.evaluation.metrics.boundary_metric import (BoundaryMetric, boundary_statistics, resolve_boundary_width,
+                                                          statistics_to_scores)
+
+
+@pytest.fixture(autouse=True)
+def mmseg_scope():
+    init_default_scope('mmseg')
 
 
 def square_map(col0: int, size: int = 16) -> np.ndarray:
@@ -142,3 +147,33 @@ def test_next_to_iou_metric_in_an_evaluator():
     result = evaluator.evaluate(1)
     assert set(result) == {'aAcc', 'mIoU', 'mAcc', 'mBIoU', 'mBFscore'}
     assert result['mBIoU'] == pytest.approx(100 / 3, abs=0.005)
+
+
+def test_one_pixel_shift_biou_with_width_two():
+    # d = 2: each band is two rings wide. Prediction = ground truth shifted right by one pixel (cols 5..12).
+    # Class 1: band = square minus its inner 4x4, 64 - 16 = 48 px. Both squares: rows 4..11, cols 5..11 (56 px),
+    #   minus the union of the inner squares (rows 6..9, cols 6..9 and 7..10: 4 x 5 = 20 px) = 36 shared px.
+    #   BIoU = 36 / (48 + 48 - 36) = 3/5.
+    # Class 0: band = 12x12 box around the square minus the square, 144 - 64 = 80 px. Both boxes: rows 2..13,
+    #   cols 3..13 (132 px), minus the union of the squares (rows 4..11, cols 4..12: 72 px) = 60 shared px.
+    #   BIoU = 60 / (80 + 80 - 60) = 3/5. (With d = 1 the same pair scores 1/3: the width is honoured.)
+    s = scores(square_map(5), square_map(4), width=2)
+    np.testing.assert_allclose(s['BIoU'], [3 / 5, 3 / 5])
+    result = evaluate([(square_map(5), square_map(4))], width_px=2)
+    assert result['mBIoU'] == pytest.approx(60.0, abs=0.005)
+
+
+def test_three_pixel_shift_fscore_with_width_two():
+    # d = 2 (chessboard), prediction shifted right by three pixels (cols 7..14); contours are one pixel wide.
+    # Class 1 predicted contour (28 px): rows 4 and 11 cols 7..13 matched (7 + 7), col 14 is 3 px away (2 px);
+    #   left col 7 rows 5..10: rows 5, 6, 9, 10 are within 2 of GT rows 4 / 11, rows 7, 8 are not (2 px); right col 14
+    #   rows 5..10 are 3 px from GT col 11 (6 px). P = 18/28 = 9/14 = R (mirror image), F = 9/14.
+    # Class 0 predicted contour (outer ring rows 3..12, cols 6..15, 36 px): rows 3 and 12 cols 6..14 matched
+    #   (9 + 9), col 15 not (2 px); col 6 rows 4..11 matched at rows 4, 5, 10, 11 (4 unmatched); col 15 rows 4..11
+    #   are 3 px from GT col 12 (8 unmatched). P = 22/36 = 11/18 = R, F = 11/18.
+    s = scores(square_map(7), square_map(4), width=2)
+    np.testing.assert_allclose(s['BPrecision'], [11 / 18, 9 / 14])
+    np.testing.assert_allclose(s['BRecall'], [11 / 18, 9 / 14])
+    np.testing.assert_allclose(s['BFscore'], [11 / 18, 9 / 14])
+    # With d = 1 the same pair matches fewer pixels: the F-score tolerance is the width.
+    assert (scores(square_map(7), square_map(4), width=1)['BFscore'] < s['BFscore']).all()

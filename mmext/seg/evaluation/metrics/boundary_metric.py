@@ -27,9 +27,8 @@ import cv2
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
-from prettytable import PrettyTable
-
 from mmseg.registry import METRICS
+from prettytable import PrettyTable
 
 # Columns of the per-image statistics array returned by ``boundary_statistics``.
 _BAND_INTERSECT, _BAND_UNION, _PRED_MATCHED, _PRED_CONTOUR, _GT_MATCHED, _GT_CONTOUR = range(6)

@@ -1,13 +1,13 @@
 """Semantic Diffusion Network (SDN) neck for mmseg segmentors.
 
 Tan, Wu, Pi, "Semantic Diffusion Network for Semantic Segmentation", NeurIPS 2022 (arXiv 2302.02057). No official
-code exists; this module follows mmext's specification (``sdn.md`` §4–§7, §10), which marks which details come from
-the paper and which are design choices exposed as arguments.
+code exists; this module follows mmext's design note ``docs/sdn.md`` (§3–§4), which marks which details come from the
+paper and which are design choices exposed as arguments.
 
 One SDN block refines a feature map U with a semantic difference convolution (SDC, :mod:`mmext.ops.sdc`) whose
 edge-stopping gate is computed on a guidance map V, then fuses it back:
-``Z = Conv1x1(concat[U, act(norm(SDC(U, V)))])``. The neck applies one block per selected level and returns maps of the shapes it received, so the decode and
-auxiliary heads are unchanged.
+``Z = Conv1x1(concat[U, act(norm(SDC(U, V)))])``. The neck applies one block per selected level and returns maps
+of the shapes it received, so the decode and auxiliary heads are unchanged.
 
 Shape shorthand: B = batch, C_i = channels of level i, H_i x W_i = its spatial size, L = number of levels,
 C_r = channels the SDC works at (``reduce_channels`` or C_i), C_v = guidance channels.
@@ -19,7 +19,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
 from mmengine.model import BaseModule, ModuleDict
-
 from mmseg.registry import MODELS
 
 _MODES = ('multi_scale', 'single_scale')
@@ -163,7 +162,7 @@ class SDNNeck(BaseModule):
             ``norm`` (True), ``act`` (True).
         reduce_channels (int | Sequence[int | None], optional): SDC width per level, or one value for all levels.
             A level is reduced only where C_i is larger than the value (a 1x1 conv + norm + act); the self-guidance
-            conv then works at the reduced width too. None keeps full width (cost grows with C_i², see sdn.md §12).
+            conv then works at the reduced width too. None keeps full width (cost grows with C_i², see docs/sdn.md §5).
         fuse_init (str): ``'identity'`` makes the neck an exact identity at initialisation, so it can be inserted
             into a pretrained segmentor without changing its output; ``'default'`` uses PyTorch's init.
         norm_cfg (dict): Norm config; SyncBN by default as in mmseg, use ``dict(type='BN')`` on one device/CPU.

@@ -7,7 +7,6 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModule, ModuleList
-
 from mmseg.registry import MODELS
 
 

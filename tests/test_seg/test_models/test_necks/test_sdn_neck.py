@@ -3,9 +3,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
 
 from mmext.seg.models.necks import SDNBlock
-from mmseg.registry import MODELS
 
 BN = dict(type='BN', requires_grad=True)
 CHANNELS = [4, 8, 16, 32]  # mismatched widths, as in a ResNet/Swin pyramid
@@ -229,3 +229,58 @@ def test_block_guidance_argument_must_match_how_it_was_built():
         SDNBlock(8, guidance_channels=None, **common)(u, torch.randn(2, 16, 3, 3))
     with pytest.raises(ValueError, match='pass the guidance map'):
         SDNBlock(8, guidance_channels=16, **common)(u)
+
+
+def _randomised_block(guidance_channels, reduce_channels=None, seed=0):
+    """An SDNBlock in eval mode whose BN statistics and fusion weights are random, so every part shows in Z."""
+    torch.manual_seed(seed)
+    block = SDNBlock(8, guidance_channels=guidance_channels, reduce_channels=reduce_channels,
+                     sdc_cfg=dict(type='SemanticDiffConv2d', gate_fn='pm_exp', lam=0.7), guidance_proj='conv1x1',
+                     guidance_conv_cfg=dict(kernel_size=3, stride=2, norm=True, act=True), fuse_init='default',
+                     norm_cfg=BN, act_cfg=dict(type='ReLU')).double().eval()
+    with torch.no_grad():
+        for module in block.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2.0)
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.2, 0.2)
+    return block
+
+
+def _bn_relu(x, bn):
+    return F.relu(F.batch_norm(x, bn.running_mean, bn.running_var, bn.weight, bn.bias, training=False, eps=bn.eps))
+
+
+def _expected_block_output(block, u, v):
+    """Z = Conv1x1(cat[U, ReLU(BN(SDC(U, up(proj(V)))))]) from the op and functional layers (no SDNBlock code)."""
+    v = F.conv2d(v, block.guidance.weight, block.guidance.bias)
+    v = F.interpolate(v, size=u.shape[2:], mode='bilinear', align_corners=False)
+    y = _bn_relu(block.sdc(u, v), block.norm)
+    return F.conv2d(torch.cat([u, y], 1), block.fuse.weight, block.fuse.bias)
+
+
+def test_block_output_equals_composition_of_op_and_layers():
+    block = _randomised_block(guidance_channels=16)
+    gen = torch.Generator().manual_seed(3)
+    u = torch.randn(2, 8, 10, 14, generator=gen, dtype=torch.float64)
+    v = torch.randn(2, 16, 5, 7, generator=gen, dtype=torch.float64)
+    with torch.no_grad():
+        z = block(u, v)
+        torch.testing.assert_close(z, _expected_block_output(block, u, v), rtol=0, atol=1e-12)
+        # The guidance matters: a scaled or mirrored V gives another output, as a gate on V must.
+        assert (block(u, 1e-3 * v) - z).abs().max() > 1e-3
+        assert (block(u, v.flip(-1)) - z).abs().max() > 1e-3
+
+
+def test_self_guided_block_with_reduction_equals_composition():
+    block = _randomised_block(guidance_channels=None, reduce_channels=4, seed=1)
+    u = torch.randn(2, 8, 8, 8, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    reduce, guide = block.reduce, block.guidance
+    u_r = _bn_relu(F.conv2d(u, reduce.conv.weight, reduce.conv.bias), reduce.bn)
+    v = _bn_relu(F.conv2d(u_r, guide.conv.weight, guide.conv.bias, stride=2, padding=1), guide.bn)
+    v = F.interpolate(v, size=u.shape[2:], mode='bilinear', align_corners=False)
+    y = _bn_relu(block.sdc(u_r, v), block.norm)
+    expected = F.conv2d(torch.cat([u, y], 1), block.fuse.weight, block.fuse.bias)
+    with torch.no_grad():
+        torch.testing.assert_close(block(u), expected, rtol=0, atol=1e-12)
