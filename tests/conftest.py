@@ -40,3 +40,16 @@ def seg_data_overrides(synthetic_seg_root) -> list:
     """``--cfg-options`` pointing every dataloader of a synthetic-shapes config at the session's data."""
     return [f'{loader}.dataset.data_root={synthetic_seg_root}'
             for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+
+
+@pytest.fixture(scope='session')
+def tiny_semi_seg_config() -> str:
+    """tests/data/tiny_augseg_synthetic.py: a deterministic AugSeg (2 labelled + 2 unlabelled per step)."""
+    return osp.join(REPO_ROOT, 'tests', 'data', 'tiny_augseg_synthetic.py')
+
+
+@pytest.fixture(scope='session')
+def semi_seg_data_overrides(synthetic_seg_root) -> list:
+    """``--cfg-options`` pointing the labelled and unlabelled sets and the val/test sets at the session's data."""
+    return [f'train_dataloader.dataset.datasets.{i}.data_root={synthetic_seg_root}' for i in (0, 1)] + [
+        f'{loader}.dataset.data_root={synthetic_seg_root}' for loader in ('val_dataloader', 'test_dataloader')]

@@ -3,7 +3,10 @@ import os
 import os.path as osp
 
 import cv2
+import numpy as np
 import pytest
+import torch
+from mmengine.config import Config
 
 from tools import test as test_tool
 from tools import train as train_tool
@@ -32,3 +35,33 @@ def test_show_dir_without_visualization_hook_names_the_fix(tmp_path, tiny_seg_co
 def test_missing_config_names_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.py'):
         train_tool.main([str(tmp_path / 'nope.py')])
+
+
+def test_semi_checkpoint_is_evaluated_on_its_teacher(tmp_path, semi_seg_data_overrides, tiny_semi_seg_config):
+    """tools/test.py with an AugSeg config and checkpoint, no extra flags, predicts exactly what the teacher alone
+    (a plain segmentor config with the checkpoint's teacher weights) predicts."""
+    work_dir = str(tmp_path / 'work')
+    train_tool.main([tiny_semi_seg_config, '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_iters=4',
+                     *semi_seg_data_overrides])
+    checkpoint = torch.load(osp.join(work_dir, 'iter_4.pth'), map_location='cpu', weights_only=False)
+    weights = checkpoint['state_dict']
+    for branch in ('teacher', 'student'):
+        branch_weights = {k[len(branch) + 1:]: v for k, v in weights.items() if k.startswith(branch + '.')}
+        torch.save(dict(state_dict=branch_weights), str(tmp_path / f'{branch}.pth'))
+    plain = Config.fromfile(tiny_semi_seg_config)
+    plain.model = plain.model.segmentor
+    plain.dump(str(tmp_path / 'plain.py'))
+
+    outputs = {}
+    for name, config, weights_file in (('semi', tiny_semi_seg_config, osp.join(work_dir, 'iter_4.pth')),
+                                       ('teacher', str(tmp_path / 'plain.py'), str(tmp_path / 'teacher.pth')),
+                                       ('student', str(tmp_path / 'plain.py'), str(tmp_path / 'student.pth'))):
+        out_dir = str(tmp_path / name)
+        test_tool.main([config, weights_file, '--work-dir', work_dir, '--out', out_dir, '--cfg-options',
+                        *semi_seg_data_overrides])
+        outputs[name] = {f: cv2.imread(osp.join(out_dir, f), cv2.IMREAD_UNCHANGED) for f in sorted(os.listdir(out_dir))}
+    assert outputs['semi'].keys() == outputs['teacher'].keys() and len(outputs['semi']) == 8
+    for name, prediction in outputs['semi'].items():
+        np.testing.assert_array_equal(prediction, outputs['teacher'][name], err_msg=name)
+    # Meaningful only because the student (the EMA's source, 4 steps in) predicts differently.
+    assert any(not np.array_equal(p, outputs['student'][n]) for n, p in outputs['semi'].items())

@@ -1,6 +1,7 @@
 """tools/train.py end to end: train, save, resume; the resumed run must match a straight run exactly."""
 import os.path as osp
 
+import pytest
 import torch
 
 from tools import train as train_tool
@@ -10,7 +11,12 @@ def load_weights(path: str) -> dict:
     return torch.load(path, map_location='cpu', weights_only=False)['state_dict']
 
 
-def test_resume_matches_straight_run(tmp_path, seg_data_overrides, tiny_seg_config):
+@pytest.mark.parametrize('config,overrides', [('tiny_seg_config', 'seg_data_overrides'),
+                                              ('tiny_semi_seg_config', 'semi_seg_data_overrides')],
+                         ids=['supervised', 'augseg'])
+def test_resume_matches_straight_run(tmp_path, request, config, overrides):
+    # AugSeg: teacher (EMA), student and the step counter that seeds its augmentation draws must all match.
+    tiny_seg_config, seg_data_overrides = request.getfixturevalue(config), request.getfixturevalue(overrides)
     straight, resumed = str(tmp_path / 'straight'), str(tmp_path / 'resumed')
     train_tool.main([tiny_seg_config, '--work-dir', straight, '--cfg-options', *seg_data_overrides])
     # Stop after 4 of the 8 iterations (the schedule still spans 8), then resume from the saved checkpoint.

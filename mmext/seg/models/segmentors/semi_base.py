@@ -86,9 +86,10 @@ class SemiBaseSegmentor(BaseModel):
         strong_aug (dict, optional): config of the batch augmentation that makes the strong view from the weak one
             in pixel space (e.g. :class:`~mmext.seg.models.data_preprocessors.RandomIntensityAug`); None makes the
             strong view equal to the weak one.
-        data_preprocessor (dict, optional): Default: a
-            :class:`~mmext.seg.models.data_preprocessors.MultiBranchSegDataPreprocessor` wrapping the segmentor's
-            own ``data_preprocessor``.
+        data_preprocessor (dict, optional): a
+            :class:`~mmext.seg.models.data_preprocessors.MultiBranchSegDataPreprocessor` config, or a single-branch
+            preprocessor config (``SegDataPreProcessor``) that is wrapped in one. Default: the segmentor's own
+            ``data_preprocessor``, wrapped.
         init_cfg (dict | list[dict], optional): MMEngine initialisation config.
     """
     TRAIN_CFG_DEFAULTS: Dict = dict(
@@ -103,11 +104,14 @@ class SemiBaseSegmentor(BaseModel):
                  data_preprocessor: Optional[Dict] = None,
                  init_cfg: Optional[Union[Dict, List[Dict]]] = None) -> None:
         if data_preprocessor is None:
-            if segmentor.get('data_preprocessor') is None:
+            data_preprocessor = segmentor.get('data_preprocessor')
+            if data_preprocessor is None:
                 raise ValueError('give data_preprocessor, or a segmentor with a data_preprocessor to wrap in a '
                                  'MultiBranchSegDataPreprocessor')
-            data_preprocessor = dict(
-                type='MultiBranchSegDataPreprocessor', data_preprocessor=segmentor['data_preprocessor'])
+        if data_preprocessor.get('type') != 'MultiBranchSegDataPreprocessor':
+            # A single-branch preprocessor (e.g. the one mmengine's Runner injects from a config's top-level
+            # data_preprocessor) is applied to each branch.
+            data_preprocessor = dict(type='MultiBranchSegDataPreprocessor', data_preprocessor=data_preprocessor)
         # Built here from mmseg's registry so that no default scope is needed (mmengine would use its root).
         super().__init__(data_preprocessor=MODELS.build(data_preprocessor), init_cfg=init_cfg)
         self.semi_train_cfg = merge_cfg(self.TRAIN_CFG_DEFAULTS, semi_train_cfg, 'semi_train_cfg')
