@@ -4,12 +4,8 @@ _base_ = [
     '../_base_/models/omg_trimodal_early_fusion.py', '../_base_/datasets/omg_emotion.py',
     '../_base_/schedules/omg_sgd-inverse-time_300e.py', '../_base_/emotion_runtime.py'
 ]
-target = 'arousal'
-model = dict(head=dict(targets=(target, )))
-val_evaluator = dict(targets=(target, ))
-test_evaluator = val_evaluator
-default_hooks = dict(checkpoint=dict(save_best=f'omg/{target}_mse', rule='less'))
-# min_delta: mmengine's default 0.1 is far larger than any MSE/CCC change.
-custom_hooks = [
-    dict(type='EarlyStoppingHook', monitor=f'omg/{target}_mse', rule='less', patience=20, min_delta=1e-3)
-]
+model = dict(head=dict(targets=('arousal', )))
+# omg/mean_mse is the MSE of the model's one target. min_delta: mmengine's default 0.1 is far larger than any
+# MSE/CCC change.
+default_hooks = dict(checkpoint=dict(save_best='omg/mean_mse', rule='less'))
+custom_hooks = [dict(type='EarlyStoppingHook', monitor='omg/mean_mse', rule='less', patience=20, min_delta=1e-3)]

@@ -114,7 +114,7 @@ def main(argv=None) -> dict:
     dataset_cfg = dict(cfg[f'{args.split}_dataloader'].dataset, require_features=False, pipeline=[], lazy_init=True)
     dataset = DATASETS.build(dataset_cfg)
     items = dataset.load_annotations()
-    cache_root = dataset._path(dataset.cache_dir)
+    cache_root = dataset.data_path(dataset.cache_dir)
     todo = [item for item in items if not osp.isfile(item['feature_path'])]
     print_log(f'{args.split}: {len(items)} utterances, {len(items) - len(todo)} already cached, extracting '
               f'{len(todo)} into {cache_root}', logger='current')

@@ -47,6 +47,10 @@ class OMGEmotionDataset(BaseDataset):
         require_features (bool): Skip utterances without a cache file (False: list every valid row, as the
             extraction tool does). Default: True.
         on_malformed (str): ``'skip'`` or ``'raise'``. Default: ``'skip'``.
+        video_holdout (dict, optional): Video-disjoint split of this CSV for the clean protocol (model selection
+            on held-out *training* videos, the official validation set kept for the report):
+            ``dict(ratio=0.15, part='holdout' | 'rest', seed=0)`` keeps the held-out videos (``round(ratio * V)``
+            of the V videos, drawn with ``seed``) or the others. None = all rows.
         **kwargs: The rest of :class:`mmengine.dataset.BaseDataset` (``data_root``, ``pipeline``, ``test_mode``...).
     """
     METAINFO = dict(
@@ -63,9 +67,16 @@ class OMGEmotionDataset(BaseDataset):
                  faceless: str = 'drop',
                  require_features: bool = True,
                  on_malformed: str = 'skip',
+                 video_holdout: Optional[dict] = None,
                  **kwargs) -> None:
         check_choice('faceless', faceless, ('drop', 'keep'))
         check_choice('on_malformed', on_malformed, ('skip', 'raise'))
+        if video_holdout is not None:
+            unknown = set(video_holdout) - {'ratio', 'part', 'seed'}
+            if unknown or not 0 < video_holdout.get('ratio', 0.15) < 1:
+                raise ValueError(f'video_holdout must be dict(ratio in (0, 1), part, seed), got {video_holdout}')
+            check_choice('video_holdout.part', video_holdout.get('part'), ('holdout', 'rest'))
+        self.video_holdout = video_holdout
         self.transcript_file = transcript_file
         self.video_path_tmpl = video_path_tmpl
         self.wav_path_tmpl = wav_path_tmpl
@@ -76,7 +87,8 @@ class OMGEmotionDataset(BaseDataset):
         self.skipped = dict(malformed=0, no_features=0, no_face=0)
         super().__init__(ann_file=ann_file, **kwargs)
 
-    def _path(self, relative: str) -> str:
+    def data_path(self, relative: str) -> str:
+        """``relative`` under ``data_root`` (unchanged when there is no data_root)."""
         return osp.join(self.data_root, relative) if self.data_root else relative
 
     def load_annotations(self) -> List[dict]:
@@ -84,7 +96,7 @@ class OMGEmotionDataset(BaseDataset):
         rows, malformed = read_video_csv(self.ann_file)
         transcripts = {}
         if self.transcript_file is not None:
-            transcripts, bad_transcripts = read_transcript_csv(self._path(self.transcript_file))
+            transcripts, bad_transcripts = read_transcript_csv(self.data_path(self.transcript_file))
             malformed += bad_transcripts
         if malformed and self.on_malformed == 'raise':
             raise ValueError(f'{len(malformed)} malformed rows, the first: {malformed[0]}')
@@ -108,10 +120,20 @@ class OMGEmotionDataset(BaseDataset):
         for row in rows:
             names = dict(video=row['video'], utterance=row['utterance'], stem=osp.splitext(row['utterance'])[0])
             row['video_transcript'] = ' '.join(video_text[row['video']])
-            row['video_path'] = self._path(self.video_path_tmpl.format(**names))
-            row['wav_path'] = self._path(self.wav_path_tmpl.format(**names))
-            row['feature_path'] = self._path(osp.join(self.cache_dir, names['video'], names['stem'] + '.npz'))
+            row['video_path'] = self.data_path(self.video_path_tmpl.format(**names))
+            row['wav_path'] = self.data_path(self.wav_path_tmpl.format(**names))
+            row['feature_path'] = self.data_path(osp.join(self.cache_dir, names['video'], names['stem'] + '.npz'))
+        if self.video_holdout is not None:
+            rows = self._holdout(rows)
         return rows
+
+    def _holdout(self, rows: List[dict]) -> List[dict]:
+        videos = sorted({row['video'] for row in rows})
+        ratio, seed = self.video_holdout.get('ratio', 0.15), self.video_holdout.get('seed', 0)
+        count = min(max(int(round(ratio * len(videos))), 1), len(videos) - 1)
+        held = set(np.random.default_rng(seed).permutation(videos)[:count].tolist())
+        keep_held = self.video_holdout['part'] == 'holdout'
+        return [row for row in rows if (row['video'] in held) == keep_held]
 
     def load_data_list(self) -> List[dict]:
         rows = self.load_annotations()
@@ -127,7 +149,7 @@ class OMGEmotionDataset(BaseDataset):
                 kept.append(row)
         if self.skipped['no_features']:
             print_log(f"skipped {self.skipped['no_features']} utterances of {self.ann_file} without cached features "
-                      f'in {self._path(self.cache_dir)} (extraction failed or was not run: see '
+                      f'in {self.data_path(self.cache_dir)} (extraction failed or was not run: see '
                       'tools/emotion/extract_features.py and its extraction_failures.json)', logger='current')
         if self.skipped['no_face']:
             print_log(f"dropped {self.skipped['no_face']} utterances of {self.ann_file} without a detected face "

@@ -68,3 +68,13 @@ def test_strict_mode_and_bad_arguments(root):
         build(root, on_malformed='raise')
     with pytest.raises(ValueError, match='faceless'):
         build(root, faceless='zeros')
+
+
+def test_video_disjoint_holdout_partitions_the_split(root):
+    held = build(root, require_features=False, video_holdout=dict(ratio=0.3, part='holdout', seed=1))
+    rest = build(root, require_features=False, video_holdout=dict(ratio=0.3, part='rest', seed=1))
+    held_videos, rest_videos = {r['video'] for r in held}, {r['video'] for r in rest}
+    assert len(held_videos) == 1 and held_videos.isdisjoint(rest_videos)
+    assert len(held) + len(rest) == 5
+    with pytest.raises(ValueError, match='video_holdout'):
+        build(root, require_features=False, video_holdout=dict(ratio=1.5, part='rest'))

@@ -41,6 +41,7 @@ def test_pooled_equals_official_script_on_random_data():
     assert metrics['omg/arousal_pearson'] == pytest.approx(np.corrcoef(pred_a, gt_a)[0, 1], abs=1e-10)
     assert metrics['omg/valence_mse'] == pytest.approx(np.mean((pred_v - gt_v)**2))
     assert metrics['omg/mean_ccc'] == pytest.approx((metrics['omg/arousal_ccc'] + metrics['omg/valence_ccc']) / 2)
+    assert metrics['omg/mean_mse'] == pytest.approx((metrics['omg/arousal_mse'] + metrics['omg/valence_mse']) / 2)
 
 
 def test_identity_and_negated_centred():

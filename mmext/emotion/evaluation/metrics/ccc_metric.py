@@ -54,7 +54,8 @@ class CCCMetric(BaseMetric):
     """Concordance correlation coefficient (with Pearson's r and MSE) per affect target.
 
     Returns ``<target>_ccc``, ``<target>_pearson``, ``<target>_mse`` for each target found in the predictions, and
-    ``mean_ccc`` over them, under the prefix ``omg/`` (``omg/arousal_ccc``...).
+    ``mean_ccc`` and ``mean_mse`` over them (so a config can monitor ``omg/mean_mse`` whatever its target), under
+    the prefix ``omg/`` (``omg/arousal_ccc``...).
 
     Args:
         targets (Sequence[str], optional): ``'arousal'`` and/or ``'valence'``; None = every target the samples carry
@@ -116,6 +117,7 @@ class CCCMetric(BaseMetric):
             for key in ('ccc', 'pearson', 'mse'):
                 metrics[f'{target}_{key}'] = scores[key]
         metrics['mean_ccc'] = float(np.mean([metrics[f'{t}_ccc'] for t in targets]))
+        metrics['mean_mse'] = float(np.mean([metrics[f'{t}_mse'] for t in targets]))
         return metrics
 
     @staticmethod
