@@ -11,7 +11,7 @@ like the monologues of the real data), and three media whose content follows the
   arousal, both through per-frame noise), with head jitter; a small share of utterances shows no face at all, to
   exercise the faceless-utterance path.
 
-So audio carries arousal, text carries valence, and the face carries both weakly. Everything is a pure function of
+So audio carries arousal, text carries valence, and the face carries both. Everything is a pure function of
 ``(seed, split, video index)``; files are written once by :func:`generate_synthetic_omg`.
 """
 import csv

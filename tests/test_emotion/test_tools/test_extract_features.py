@@ -91,3 +91,11 @@ def test_missing_and_silent_media_are_counted_skips(omg_workspace):
     cfg = Config.fromfile(config)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     assert len(dataset) + dataset.skipped['no_face'] == 4 and dataset.skipped['no_features'] == 2
+
+
+def test_mtcnn_backend_finds_the_synthetic_faces(synthetic_omg):
+    pytest.importorskip('facenet_pytorch')
+    from mmext.emotion.datasets.transforms import ExtractFaceCrops
+    video = osp.join(synthetic_omg, 'Videos', 'Train', 'synth0000', 'utterance_1.mp4')
+    out = ExtractFaceCrops(backend='mtcnn', crop_size=32)(dict(video_path=video))
+    assert out['faces'].shape == (20, 32, 32) and out['visual_mask'] == 1
