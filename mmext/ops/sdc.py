@@ -1,7 +1,7 @@
 """Semantic difference convolution (SDC), the operator of the Semantic Diffusion Network.
 
 Tan, Wu, Pi, "Semantic Diffusion Network for Semantic Segmentation", NeurIPS 2022 (arXiv 2302.02057). No official
-code exists; the operator follows the SDN spec (sdn.md §3 and §8), written from its equations. A 3x3
+code exists; the operator is written from the equations of mmext's design note (docs/sdn.md, "SDC operator"). A 3x3
 convolution over centred differences of a feature map U whose taps are gated by the similarity of the two pixels
 on a guidance map V::
 
@@ -27,8 +27,10 @@ Two implementations compute the same function:
 Shape shorthand: ``B`` batch, ``C_in`` channels of U, ``C_v`` channels of V, ``C_out`` output channels, ``H x W``
 the spatial size of U, ``h x w`` that of V before resizing, ``G`` groups.
 """
+import contextlib
 import functools
 import math
+import operator
 import warnings
 from typing import Optional, Tuple, Union
 
@@ -43,6 +45,9 @@ GATE_FNS = ('charbonnier', 'pm_rational', 'pm_exp', 'gaussian')
 GUIDANCE_MODES = ('per_channel', 'shared')
 PADDING_MODES = ('zeros', 'replicate')
 IMPLS = ('auto', 'reference', 'cpu', 'cuda')
+# Row-major taps of the 3x3 window without the centre (4): its difference is U(p) - U(p) = 0, so both
+# implementations leave it out (and with it the 0 * f(0 / lam^2) terms that would be NaN for an underflowing lam).
+NON_CENTRE_TAPS = (0, 1, 2, 3, 5, 6, 7, 8)
 
 Lam = Union[float, torch.Tensor]
 
@@ -69,15 +74,17 @@ def available_impls() -> Tuple[str, ...]:
 def _warn_fallback(reason: str) -> None:
     # lru_cache makes this warn once per reason and process.
     warnings.warn(f'semantic_difference_conv2d: {reason}; using the pure-PyTorch reference implementation, '
-                  'which is slower and needs about 9x the activation memory.')
+                  'which is slower and needs about 8x the activation memory.')
 
 
 def _resolve_impl(impl: str, device: torch.device) -> str:
     """Maps ``impl`` to 'reference', 'cpu' or 'cuda' for tensors on ``device``."""
     if impl not in IMPLS:
         raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
-    if impl == 'reference':
-        return impl
+    # Meta tensors (shape inference, FLOP counting) take the reference, whose torch ops support them.
+    if impl == 'reference' or (impl == 'auto' and device.type == 'meta'):
+        return 'reference'
+
     available = available_impls()
     if impl == 'auto':
         if device.type in available:
@@ -98,36 +105,86 @@ def _resolve_impl(impl: str, device: torch.device) -> str:
     return impl
 
 
-def _check_options(dilation: int, gate_fn: str, guidance: str, padding_mode: str, impl: str, lam: Lam) -> None:
-    if not isinstance(dilation, int) or dilation < 1:
+def _as_index(value) -> Optional[int]:
+    """``operator.index(value)`` (ints, numpy integers, integer 0-dim tensors), or None for anything else and bool."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
+def _positive_dilation(dilation) -> int:
+    index = _as_index(dilation)
+    if index is None or index < 1:
         raise ValueError(f'dilation must be a positive integer, got {dilation!r}')
+    return index
+
+
+def _values_readable(t: torch.Tensor) -> bool:
+    """Whether the value of ``t`` can be read back: not while tracing, scripting or compiling, not on meta."""
+    return not (t.device.type == 'meta' or torch.jit.is_tracing() or torch.jit.is_scripting()
+                or torch.compiler.is_compiling() or (t.is_cuda and torch.cuda.is_current_stream_capturing()))
+
+
+def _check_lam(lam: Lam) -> None:
+    """lam must be one finite value > 0: a number, or a one-element floating-point tensor.
+
+    A tensor's value is read back to check it (one device synchronisation on a GPU); this is skipped where values
+    cannot be read (tracing, compiling, CUDA graph capture, meta tensors).
+    """
+    if isinstance(lam, torch.Tensor):
+        if lam.numel() != 1:
+            raise ValueError(f'lam must be a number or a one-element tensor, got shape {tuple(lam.shape)}')
+        if not lam.is_floating_point():
+            raise TypeError(f'lam must be a floating-point tensor, got dtype {lam.dtype}')
+        if not _values_readable(lam):
+            return
+        value = lam.detach().item()
+    else:
+        try:
+            value = float(lam)
+        except (TypeError, ValueError):
+            value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f'lam must be a finite number > 0, got {lam!r}')
+
+
+def _check_options(dilation: int, gate_fn: str, guidance: str, padding_mode: str, impl: str, lam: Lam) -> None:
+    _positive_dilation(dilation)
     if gate_fn not in GATE_FNS:
         raise ValueError(f'gate_fn must be one of {GATE_FNS}, got {gate_fn!r}')
     if guidance not in GUIDANCE_MODES:
-        raise ValueError(f"guidance must be one of {GUIDANCE_MODES} (sdn.md's gate_mode='scalar' is 'shared'), "
+        raise ValueError(f"guidance must be one of {GUIDANCE_MODES} (a gate shared by all channels is 'shared'), "
                          f'got {guidance!r}')
     if padding_mode not in PADDING_MODES:
         raise ValueError(f'padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}')
     if impl not in IMPLS:
         raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
-    if isinstance(lam, torch.Tensor):
-        if lam.numel() != 1:
-            raise ValueError(f'lam must be a number or a one-element tensor, got shape {tuple(lam.shape)}')
-    elif not lam > 0:
-        raise ValueError(f'lam must be > 0, got {lam!r}')
+    _check_lam(lam)
+
+
+def _check_groups(groups, in_channels: int, out_channels: int, names: Tuple[str, str]) -> int:
+    index = _as_index(groups)
+    if index is None or index < 1 or in_channels % index or out_channels % index:
+        raise ValueError(f'groups={groups!r} must be a positive integer dividing {names[0]}={in_channels} and '
+                         f'{names[1]}={out_channels}')
+    return index
 
 
 def _check_tensors(u: torch.Tensor, v: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor],
                    groups: int, guidance: str) -> None:
+    for name, t in (('u', u), ('v', v), ('weight', weight), ('bias', bias)):
+        if t is not None and not t.is_floating_point():
+            raise TypeError(f'{name} must be a floating-point tensor, got dtype {t.dtype}; convert it with .float()')
     if u.dim() != 4 or v.dim() != 4:
         raise ValueError(f'u and v must be 4-D [B, C, H, W] tensors, got shapes {tuple(u.shape)} and '
                          f'{tuple(v.shape)}')
     if v.shape[0] != u.shape[0]:
         raise ValueError(f'u and v must have the same batch size, got {u.shape[0]} and {v.shape[0]}')
     c_in = u.shape[1]
-    if not isinstance(groups, int) or groups < 1 or c_in % groups or weight.shape[0] % groups:
-        raise ValueError(f'groups={groups!r} must be a positive integer dividing C_in={c_in} and '
-                         f'C_out={weight.shape[0]}')
+    groups = _check_groups(groups, c_in, weight.shape[0], ('C_in', 'C_out'))
     if weight.dim() != 4 or tuple(weight.shape[1:]) != (c_in // groups, 3, 3):
         raise ValueError(f'weight must have shape (C_out, C_in/groups, 3, 3) = (C_out, {c_in // groups}, 3, 3), '
                          f'got {tuple(weight.shape)}')
@@ -151,17 +208,20 @@ def _gate(q: torch.Tensor, lam: Lam, gate_fn: str) -> torch.Tensor:
 
 
 def _centred_differences(x: torch.Tensor, dilation: int, padding_mode: str) -> torch.Tensor:
-    """``x[:, :, p + delta_k] - x[:, :, p]`` for the 9 taps: [B, C, H, W] -> [B, C, 9, H, W] (tap 4 is 0)."""
+    """``x[:, :, p + delta_k] - x[:, :, p]`` for the 8 non-centre taps: [B, C, H, W] -> [B, C, 8, H, W]."""
     height, width = x.shape[-2:]
     d = dilation
-    padded = F.pad(x, (d, d, d, d), mode='constant' if padding_mode == 'zeros' else 'replicate')
-    shifted = [padded[..., i * d:i * d + height, j * d:j * d + width] for i in range(3) for j in range(3)]
+    # An empty x has empty differences whatever the padding; F.pad's replicate mode rejects empty dims.
+    padded = F.pad(x, (d, d, d, d), mode='replicate' if padding_mode == 'replicate' and x.numel() else 'constant')
+    rows_cols = [divmod(k, 3) for k in NON_CENTRE_TAPS]
+    shifted = [padded[..., i * d:i * d + height, j * d:j * d + width] for i, j in rows_cols]
     return torch.stack(shifted, dim=2) - x.unsqueeze(2)
 
 
 def sdc_reference(u: torch.Tensor,
                   v: torch.Tensor,
                   weight: torch.Tensor,
+                  *,
                   lam: Lam = 1.0,
                   dilation: int = 1,
                   groups: int = 1,
@@ -171,8 +231,8 @@ def sdc_reference(u: torch.Tensor,
                   padding_mode: str = 'zeros') -> torch.Tensor:
     """Pure-PyTorch SDC (no bias, no resizing, no argument checks; see :func:`semantic_difference_conv2d`).
 
-    Materialises the differences as [B, C, 9, H, W] tensors, so it needs about 9x the activation memory of the
-    compiled op; the gate is evaluated in at least fp32.
+    Materialises the differences of the 8 non-centre taps as [B, C, 8, H, W] tensors, so it needs about 8x the
+    activation memory of the compiled op; the gate is evaluated in at least fp32.
 
     Args:
         u (Tensor): [B, C_in, H, W].
@@ -186,18 +246,18 @@ def sdc_reference(u: torch.Tensor,
     """
     batch, c_in, height, width = u.shape
     c_out = weight.shape[0]
-    du = _centred_differences(u, dilation, padding_mode)  # [B, C_in, 9, H, W]
-    dv = _centred_differences(v, dilation, padding_mode)  # [B, C_v, 9, H, W]
+    du = _centred_differences(u, dilation, padding_mode)  # [B, C_in, 8, H, W]
+    dv = _centred_differences(v, dilation, padding_mode)  # [B, C_v, 8, H, W]
     # (dV / lam)^2 overflows fp16 once |dV| / lam > 256.
     dv = dv.to(torch.promote_types(dv.dtype, torch.float32))
     sq = dv.square()
     if guidance == 'shared':
         sq = sq.sum(dim=1, keepdim=True)
-    gate = _gate(sq, lam, gate_fn)  # [B, C_in | 1, 9, H, W]
+    gate = _gate(sq, lam, gate_fn)  # [B, C_in | 1, 8, H, W]
     if invert_gate:
         gate = 1 - gate
-    x = (gate * du).to(u.dtype).view(batch, groups, c_in // groups, 9, height, width)
-    w = weight.view(groups, c_out // groups, c_in // groups, 9)
+    x = (gate * du).to(u.dtype).view(batch, groups, c_in // groups, 8, height, width)
+    w = weight.reshape(c_out, c_in // groups, 9)[..., NON_CENTRE_TAPS].view(groups, c_out // groups, c_in // groups, 8)
     return torch.einsum('bgckhw,gock->bgohw', x, w).reshape(batch, c_out, height, width)
 
 
@@ -205,7 +265,8 @@ class SemanticDifferenceConv2dFunction(torch.autograd.Function):
     """Autograd wrapper of the compiled op (``mmext._ext.sdc_forward`` / ``sdc_backward``).
 
     Under CUDA autocast the inputs are cast to fp32 (the gate overflows fp16); outside autocast the CUDA kernel
-    also runs fp16 with fp32 accumulation.
+    also runs fp16 and bf16 with fp32 gates and accumulation. ``lam`` is a float32 or float64 tensor whatever the
+    inputs' dtype.
     """
 
     @staticmethod
@@ -231,9 +292,66 @@ class SemanticDifferenceConv2dFunction(torch.autograd.Function):
         return (*grads, None, None, None, None, None, None)
 
 
+_trace_as_one_op = False
+
+
+@contextlib.contextmanager
+def sdc_traced_as_one_op():
+    """Within this context, a traced SDC call (``torch.jit.trace``) is recorded as one graph node.
+
+    The compiled op always traces as one node, ``prim::PythonOp.SemanticDifferenceConv2dFunction``; within this
+    context the reference's torch ops are recorded as one ``prim::PythonOp.SemanticDifferenceConv2dOp`` node too.
+    Both take (u, v, weight, ...) as inputs and the values are unchanged. FLOP counters thus see one op per call
+    whichever implementation runs (:func:`mmext.utils.flop_analyzer`, which ``tools/analysis_tools/get_flops.py``
+    uses, enters this context). Outside it, the reference traces as plain torch ops, so it stays exportable (ONNX,
+    TorchScript).
+    """
+    global _trace_as_one_op
+    previous, _trace_as_one_op = _trace_as_one_op, True
+    try:
+        yield
+    finally:
+        _trace_as_one_op = previous
+
+
+class SemanticDifferenceConv2dOp(torch.autograd.Function):
+    """Forward-only wrapper that makes a traced reference SDC call one graph node (see :func:`sdc_traced_as_one_op`).
+
+    The tracer drops the wrapped torch ops from the graph (they have no side effects and their results are unused);
+    the compiled op is not wrapped, as a Python op it would stay in the graph and be counted twice.
+    """
+
+    @staticmethod
+    def forward(ctx, u: torch.Tensor, v: torch.Tensor, weight: torch.Tensor, compute) -> torch.Tensor:
+        return compute(u, v, weight)
+
+
+def _run_impl(u: torch.Tensor, v: torch.Tensor, weight: torch.Tensor, *, impl: str, lam: Lam, dilation: int,
+              groups: int, gate_fn: str, guidance: str, invert_gate: bool, padding_mode: str) -> torch.Tensor:
+    """The SDC by the resolved implementation ('reference', 'cpu' or 'cuda') on checked, same-dtype tensors."""
+    if impl == 'reference':
+        return sdc_reference(u, v, weight, lam=lam, dilation=dilation, groups=groups, gate_fn=gate_fn,
+                             guidance=guidance, invert_gate=invert_gate, padding_mode=padding_mode)
+    # CPU kernels are compiled for fp32/fp64: lower precisions run in fp32 there.
+    kernel_dtype = torch.float32 if impl == 'cpu' and u.dtype not in (torch.float32, torch.float64) else u.dtype
+    return SemanticDifferenceConv2dFunction.apply(u.to(kernel_dtype), v.to(kernel_dtype), weight.to(kernel_dtype),
+                                                  _lam_tensor(lam, u.device), dilation, groups,
+                                                  GATE_FNS.index(gate_fn), guidance == 'shared', invert_gate,
+                                                  padding_mode == 'replicate').to(u.dtype)
+
+
+def _lam_tensor(lam: Lam, device: torch.device) -> torch.Tensor:
+    """lam as the 0-dim float64 (numbers, float64 tensors) or float32 (other tensors) tensor the kernels read."""
+    if not isinstance(lam, torch.Tensor):
+        return torch.tensor(float(lam), dtype=torch.float64, device=device)
+    dtype = torch.float64 if lam.dtype == torch.float64 else torch.float32
+    return lam.to(device=device, dtype=dtype).reshape(())
+
+
 def semantic_difference_conv2d(u: torch.Tensor,
                                v: torch.Tensor,
                                weight: torch.Tensor,
+                               *,
                                lam: Lam = 1.0,
                                bias: Optional[torch.Tensor] = None,
                                dilation: int = 1,
@@ -246,22 +364,28 @@ def semantic_difference_conv2d(u: torch.Tensor,
                                impl: str = 'auto') -> torch.Tensor:
     """Semantic difference convolution of ``u`` gated by ``v``.
 
-    Defaults marked *unverified* are design choices of the spec that the paper does not confirm (sdn.md §7).
+    Defaults marked *unverified* are design choices that the paper does not confirm (docs/sdn.md). Every argument
+    after the three tensors is keyword-only.
 
     Args:
-        u (Tensor): feature map U, [B, C_in, H, W].
+        u (Tensor): feature map U, [B, C_in, H, W], floating point (integer tensors raise a TypeError). Empty
+            tensors (any of B, C_in, H, W or C_out zero) give zeros and zero gradients.
         v (Tensor): guidance V, [B, C_v, h, w]; resized bilinearly to H x W when the sizes differ. Per-channel
             gates need C_v == C_in.
         weight (Tensor): [C_out, C_in / groups, 3, 3]. The centre tap multiplies a zero difference, so it
             never affects the output and its gradient is zero.
-        lam (float | Tensor): contrast lambda > 0 (unverified default 1.0). A one-element tensor that requires
-            grad receives a gradient (see ``learnable_lam`` of :class:`SemanticDifferenceConv2d`).
+        lam (float | Tensor): contrast lambda, finite and > 0 (unverified default 1.0). A one-element tensor that
+            requires grad receives a gradient (see ``learnable_lam`` of :class:`SemanticDifferenceConv2d`); its
+            value is read back to check the range (one device synchronisation on a GPU, skipped while tracing or
+            compiling). The kernels get lam in float64 (a number or a float64 tensor) or float32, never in the
+            precision of fp16/bf16 inputs.
         bias (Tensor, optional): [C_out], added to the output.
-        dilation (int): spacing of the 3x3 taps; the padding equals the dilation (unverified, default 1).
+        dilation (int): spacing of the 3x3 taps; the padding equals the dilation (unverified, default 1). Any
+            integral value (``operator.index``) >= 1; bool is rejected.
         groups (int): channel groups as in ``nn.Conv2d`` (unverified, default 1).
         gate_fn (str): one of ``GATE_FNS``; 'charbonnier' (default) as in the only public re-implementation.
         guidance (str): 'per_channel' (one gate per channel, default) or 'shared' (one gate per pixel and tap
-            from the channel-summed squared differences; sdn.md calls it gate_mode='scalar').
+            from the channel-summed squared differences, also called a scalar gate).
         invert_gate (bool): use ``1 - S`` (ablation flag, unverified).
         padding_mode (str): 'zeros' (default) or 'replicate' (unverified); out-of-image neighbours of U and V
             read this padding.
@@ -274,42 +398,38 @@ def semantic_difference_conv2d(u: torch.Tensor,
     """
     _check_options(dilation, gate_fn, guidance, padding_mode, impl, lam)
     _check_tensors(u, v, weight, bias, groups, guidance)
+    dilation, groups = operator.index(dilation), operator.index(groups)
     if v.shape[-2:] != u.shape[-2:]:
         v = F.interpolate(v, size=u.shape[-2:], mode='bilinear', align_corners=align_corners)
     impl = _resolve_impl(impl, u.device)
     # Both implementations take one dtype: the promoted one of the inputs (casts are no-ops when they agree).
     dtype = torch.promote_types(torch.promote_types(u.dtype, v.dtype), weight.dtype)
     u, v, weight = u.to(dtype), v.to(dtype), weight.to(dtype)
-    if impl == 'reference':
-        out = sdc_reference(u, v, weight, lam, dilation, groups, gate_fn, guidance, invert_gate, padding_mode)
+    compute = functools.partial(_run_impl, impl=impl, lam=lam, dilation=dilation, groups=groups, gate_fn=gate_fn,
+                                guidance=guidance, invert_gate=invert_gate, padding_mode=padding_mode)
+    if impl == 'reference' and _trace_as_one_op and torch.jit.is_tracing():
+        out = SemanticDifferenceConv2dOp.apply(u, v, weight, compute)
     else:
-        # CPU kernels are compiled for fp32/fp64: lower precisions run in fp32 there.
-        kernel_dtype = torch.float32 if impl == 'cpu' and dtype not in (torch.float32, torch.float64) else dtype
-        if not isinstance(lam, torch.Tensor):
-            lam = torch.tensor(float(lam))
-        out = SemanticDifferenceConv2dFunction.apply(u.to(kernel_dtype), v.to(kernel_dtype),
-                                                     weight.to(kernel_dtype),
-                                                     lam.to(device=u.device, dtype=kernel_dtype).reshape(()),
-                                                     dilation, groups, GATE_FNS.index(gate_fn),
-                                                     guidance == 'shared', invert_gate,
-                                                     padding_mode == 'replicate').to(dtype)
+        out = compute(u, v, weight)
     if bias is not None:
         out = out + bias.view(1, -1, 1, 1).to(out.dtype)
     return out
 
 
-sdc = semantic_difference_conv2d  # the name used by sdn.md §8
+sdc = semantic_difference_conv2d  # short alias
 
 
 @MODELS.register_module(name='SemanticDiffConv2d')
 class SemanticDifferenceConv2d(nn.Module):
     """Semantic difference convolution layer (registered as ``SemanticDiffConv2d`` in MMEngine's root MODELS).
 
+    Arguments after ``kernel_size`` are keyword-only.
+
     Args:
         in_channels (int): C_in, channels of the input U.
         out_channels (int): C_out.
-        kernel_size (int): only 3 is supported (spec: 3x3 window).
-        dilation (int): tap spacing, padding = dilation. Default 1 (unverified).
+        kernel_size (int): only 3 is supported (the SDC window is 3x3).
+        dilation (int): tap spacing, padding = dilation; integral values >= 1, not bool. Default 1 (unverified).
         groups (int): channel groups (``groups=in_channels`` gives a depthwise SDC). Default 1 (unverified).
         bias (bool): add a learnable bias (the public re-implementation has none). Default False.
         lam (float): initial contrast lambda > 0. Default 1.0 (unverified).
@@ -333,6 +453,7 @@ class SemanticDifferenceConv2d(nn.Module):
                  in_channels: int,
                  out_channels: int,
                  kernel_size: int = 3,
+                 *,
                  dilation: int = 1,
                  groups: int = 1,
                  bias: bool = False,
@@ -348,16 +469,14 @@ class SemanticDifferenceConv2d(nn.Module):
         super().__init__()
         if kernel_size != 3:
             raise ValueError(f'kernel_size must be 3 (the SDC window is 3x3), got {kernel_size!r}')
-        if not isinstance(groups, int) or groups < 1 or in_channels % groups or out_channels % groups:
-            raise ValueError(f'groups={groups!r} must be a positive integer dividing in_channels={in_channels} '
-                             f'and out_channels={out_channels}')
+        groups = _check_groups(groups, in_channels, out_channels, ('in_channels', 'out_channels'))
         if weight_init not in ('uniform', 'kaiming'):
             raise ValueError(f"weight_init must be 'uniform' or 'kaiming', got {weight_init!r}")
         _check_options(dilation, gate_fn, guidance, padding_mode, impl, lam)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = kernel_size
-        self.dilation = dilation
+        self.dilation = operator.index(dilation)
         self.groups = groups
         self.gate_fn = gate_fn
         self.guidance = guidance
@@ -395,7 +514,7 @@ class SemanticDifferenceConv2d(nn.Module):
             u,
             v,
             self.weight,
-            self.lam,
+            lam=self.lam,
             bias=self.bias,
             dilation=self.dilation,
             groups=self.groups,

@@ -97,7 +97,7 @@ def test_host_cuda_kernels_match_reference(kernels, gate_fn, guidance, padding_m
     lam = torch.tensor(0.8, **f64)
     options = dict(dilation=dilation, groups=groups, gate_fn=gate_fn, guidance=guidance, invert_gate=invert,
                    padding_mode=padding_mode)
-    out = semantic_difference_conv2d(u, v, weight, lam, impl='reference', **options)
+    out = semantic_difference_conv2d(u, v, weight, lam=lam, impl='reference', **options)
     grad_out = torch.randn(out.shape, generator=gen, dtype=torch.float64)
     expected = (out, *torch.autograd.grad(out, (u, v, weight, lam), grad_out))
     actual = _host_sdc(kernels, u.detach(), v.detach(), weight.detach(), lam.detach(), grad_out, dilation, groups,

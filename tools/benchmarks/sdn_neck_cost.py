@@ -1,69 +1,76 @@
-"""Parameters and multiply-accumulates that the SDN neck adds to each segmentor of ``configs/sdn``.
+"""Parameters and multiply-adds that the SDN neck adds to each segmentor of ``configs/sdn``.
 
 The neck is the only difference between an SDN config and its mmseg baseline, so Δparams = the neck's parameters and
-ΔMACs = the neck's MACs. MACs are counted from layer shapes on the ``meta`` device (no computation, no weights):
-convolutions as ``C_out · C_in/groups · k² · H_out · W_out``; an SDC layer as ``C_out · C_in/groups · 9 · H · W``
-(its 3×3 weighted sum; the element-wise gate and differences, O(9·C·H·W), are left out, as FLOP counters leave out
-activations). Norms, activations and resizes are not counted. ::
+ΔFLOPs = the neck's FLOPs. FLOPs are counted by mmext's counter (:func:`mmext.utils.flop_analyzer`, the one
+``tools/analysis_tools/get_flops.py`` uses; one multiply-add = one FLOP) on the SDN neck alone, traced on CPU with
+random inputs of the shapes the backbone gives at the config's crop size (found on the ``meta`` device, without
+computing the backbone). The SDC is counted as its 3×3 weighted sum (``sdc``) plus
+its gate (``sdc_gate``, see :func:`mmext.utils.flops.sdc_flop_jit`); convolutions, norms and resizes as mmengine
+counts them. ::
 
     python tools/benchmarks/sdn_neck_cost.py configs/sdn/sdn-*.py
 """
 import argparse
+import copy
 import os.path as osp
 import sys
 
 import torch
-import torch.nn as nn
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmext.ops import SemanticDifferenceConv2d  # noqa: E402
 from mmseg.registry import MODELS  # noqa: E402
 
-
-def _count_macs(module: nn.Module, inputs, output) -> None:
-    if isinstance(module, SemanticDifferenceConv2d):
-        u = inputs[0]
-        module.macs = module.out_channels * module.in_channels // module.groups * 9 * u.shape[-2] * u.shape[-1]
-    elif isinstance(module, nn.Conv2d):
-        module.macs = (module.out_channels * module.in_channels // module.groups * module.kernel_size[0] *
-                       module.kernel_size[1] * output.shape[-2] * output.shape[-1])
+from mmext.utils import flop_analyzer  # noqa: E402
 
 
-def neck_cost(config: str):
-    """Returns (total model params, SDN params, SDN MACs at the config's crop size, crop size)."""
+def neck_cost(config: str) -> dict:
+    """Cost of the SDN neck of an SDN config at its crop size.
+
+    Returns:
+        dict: ``total_params`` (whole model), ``params`` (SDN neck), ``flops`` (SDN neck), ``by_operator`` (dict
+        op -> FLOPs of the neck) and ``crop`` (H, W).
+    """
     cfg = Config.fromfile(config)
     model_cfg = cfg.model.to_dict()
     model_cfg['pretrained'] = None
     model_cfg['backbone'].pop('init_cfg', None)
     init_default_scope(cfg.default_scope)
     model = MODELS.build(model_cfg)
-    sdn = [m for m in model.neck.modules() if type(m).__name__ == 'SDNNeck'][0]
+    model.eval()
     crop = tuple(cfg.get('crop_size', (512, 512)))
-    model.to('meta').eval()
-    hooks = [m.register_forward_hook(_count_macs) for m in sdn.modules()]
+    # Shapes of the SDN neck's own inputs (it may follow another neck inside a SequentialNeck), found on meta.
+    meta_model = copy.deepcopy(model).to('meta')
+    captured = []
+    meta_sdn = [m for m in meta_model.neck.modules() if type(m).__name__ == 'SDNNeck'][0]
+    meta_sdn.register_forward_pre_hook(lambda module, args: captured.append([x.shape for x in args[0]]))
     with torch.no_grad():
-        model.neck(model.backbone(torch.empty(1, 3, *crop, device='meta')))
-    for hook in hooks:
-        hook.remove()
-    total = sum(p.numel() for p in model.parameters())
-    params = sum(p.numel() for p in sdn.parameters())
-    macs = sum(getattr(m, 'macs', 0) for m in sdn.modules())
-    return total, params, macs, crop
+        meta_model.neck(meta_model.backbone(torch.empty(1, 3, *crop, device='meta')))
+    sdn = [m for m in model.neck.modules() if type(m).__name__ == 'SDNNeck'][0]
+    analyzer = flop_analyzer(sdn, (tuple(torch.randn(shape) for shape in captured[0]), ))
+    return dict(
+        total_params=sum(p.numel() for p in model.parameters()),
+        params=sum(p.numel() for p in sdn.parameters()),
+        flops=analyzer.total(),
+        by_operator=dict(analyzer.by_operator()),
+        crop=crop)
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('configs', nargs='+')
     args = parser.parse_args(argv)
-    print('| config | crop | model params (M) | SDN params (M) | Δparams | SDN GMACs |')
-    print('|---|---|---|---|---|---|')
+    print('| config | crop | model params (M) | SDN params (M) | Δparams | SDN GFLOPs | of which SDC (+ gate) |')
+    print('|---|---|---|---|---|---|---|')
     for config in args.configs:
-        total, params, macs, crop = neck_cost(config)
+        cost = neck_cost(config)
+        total, params, crop = cost['total_params'], cost['params'], cost['crop']
+        sdc, gate = cost['by_operator'].get('sdc', 0), cost['by_operator'].get('sdc_gate', 0)
         print(f'| {osp.basename(config)} | {crop[0]}×{crop[1]} | {total / 1e6:.1f} | {params / 1e6:.2f} | '
-              f'+{100 * params / (total - params):.1f}% | {macs / 1e9:.3g} |')
+              f'+{100 * params / (total - params):.1f}% | {cost["flops"] / 1e9:.3g} | '
+              f'{sdc / 1e9:.3g} (+ {gate / 1e9:.2g}) |')
 
 
 if __name__ == '__main__':

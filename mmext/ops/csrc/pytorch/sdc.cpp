@@ -38,14 +38,23 @@ void check_args(const Tensor& input, const Tensor& guidance, const Tensor& weigh
               "sdc: weight must have shape [C_out, C_in / groups, 3, 3] = [C_out, ", input.size(1) / groups,
               ", 3, 3], got ", weight.sizes());
   TORCH_CHECK(lam.numel() == 1, "sdc: lam must hold one value, got shape ", lam.sizes());
+  // lam keeps its own precision whatever the input dtype (the kernels read it into their accumulation type).
+  TORCH_CHECK(lam.scalar_type() == at::kFloat || lam.scalar_type() == at::kDouble,
+              "sdc: lam must be a float32 or float64 tensor, got ", lam.scalar_type());
   TORCH_CHECK(dilation >= 1, "sdc: dilation must be >= 1, got ", dilation);
   TORCH_CHECK(gate_fn >= mmext::sdc::kCharbonnier && gate_fn <= mmext::sdc::kGaussian,
               "sdc: gate_fn id must be in 0..3, got ", gate_fn);
-  for (const Tensor* t : {&guidance, &weight, &lam}) {
-    TORCH_CHECK(t->scalar_type() == input.scalar_type(), "sdc: all tensors must have the dtype of input (",
+  TORCH_CHECK(at::isFloatingType(input.scalar_type()), "sdc: input must be a floating-point tensor, got ",
+              input.scalar_type());
+  for (const Tensor* t : {&guidance, &weight}) {
+    TORCH_CHECK(t->scalar_type() == input.scalar_type(), "sdc: guidance and weight must have the dtype of input (",
                 input.scalar_type(), "), got ", t->scalar_type());
   }
 }
+
+// An empty input (B, C_in, H or W = 0) or output (C_out = 0) sums over nothing: the kernels' tiling divides by
+// these sizes, so such calls return here.
+bool is_empty(const Tensor& input, const Tensor& output) { return input.numel() == 0 || output.numel() == 0; }
 
 Tensor non_centre_taps(const Tensor& like) {
   return at::tensor({0, 1, 2, 3, 5, 6, 7, 8}, like.options().dtype(at::kLong));
@@ -65,6 +74,10 @@ void sdc_forward(Tensor input, Tensor guidance, Tensor weight, Tensor lam, Tenso
   check_args(input, guidance, weight, lam, dilation, groups, gate_fn, shared_gate);
   TORCH_CHECK(output.sizes() == at::IntArrayRef({input.size(0), weight.size(0), input.size(2), input.size(3)}),
               "sdc: output must have shape [B, C_out, H, W], got ", output.sizes());
+  if (is_empty(input, output)) {
+    output.zero_();
+    return;
+  }
   sdc_forward_impl(input, guidance, pack_weight(weight, groups), lam, output, dilation, groups, gate_fn, shared_gate,
                    invert_gate, replicate_pad);
 }
@@ -78,6 +91,10 @@ void sdc_backward(Tensor grad_output, Tensor input, Tensor guidance, Tensor weig
   TORCH_CHECK(grad_input.sizes() == input.sizes() && grad_guidance.sizes() == guidance.sizes() &&
                   grad_weight.sizes() == weight.sizes() && grad_lam.sizes() == lam.sizes(),
               "sdc: gradient buffers must have the shapes of input, guidance, weight and lam");
+  if (is_empty(input, grad_output)) {
+    for (Tensor* grad : {&grad_input, &grad_guidance, &grad_weight, &grad_lam}) grad->zero_();
+    return;
+  }
   const Tensor weight8 = pack_weight(weight, groups);
   Tensor grad_weight8 = at::zeros_like(weight8);
   sdc_backward_impl(grad_output, input, guidance, weight8, lam, grad_input, grad_guidance, grad_weight8, grad_lam,

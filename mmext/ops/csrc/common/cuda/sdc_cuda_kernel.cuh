@@ -70,13 +70,13 @@ SDC_HOST_DEVICE acc_t shared_sq_sum(const scalar_t* guidance, int y, int x, int 
 
 // Shared gates: one call per (b, k, p) of gate [Bc, 8, HW].
 template <typename scalar_t, typename acc_t, typename Gate>
-SDC_HOST_DEVICE void shared_gate_element(int64_t index, const scalar_t* guidance, const scalar_t* lam, bool invert,
+SDC_HOST_DEVICE void shared_gate_element(int64_t index, const scalar_t* guidance, const acc_t* lam, bool invert,
                                          const Geometry& geo, acc_t* gate) {
   const int64_t hw = static_cast<int64_t>(geo.height) * geo.width;
   const int p = static_cast<int>(index % hw);
   const int k = static_cast<int>((index / hw) % kNumTaps);
   const int64_t b = index / (hw * kNumTaps);
-  const GateScale<acc_t> scale(static_cast<acc_t>(lam[0]), invert);
+  const GateScale<acc_t> scale(lam[0], invert);
   const acc_t s = shared_sq_sum<scalar_t, acc_t>(guidance + b * geo.guidance_channels * hw, p / geo.width,
                                                  p % geo.width, tap_dy(k, geo.dilation), tap_dx(k, geo.dilation), geo);
   gate[index] = gate_value<Gate>(s, scale);
@@ -85,7 +85,7 @@ SDC_HOST_DEVICE void shared_gate_element(int64_t index, const scalar_t* guidance
 // Columns X = S * dU: one call per (b, c, p) of U, writing its 8 taps. `gate` is null for per-channel gates.
 template <typename scalar_t, typename acc_t, typename Gate>
 SDC_HOST_DEVICE void im2col_element(int64_t index, const scalar_t* input, const scalar_t* guidance,
-                                    const acc_t* gate, const scalar_t* lam, bool invert, const Geometry& geo,
+                                    const acc_t* gate, const acc_t* lam, bool invert, const Geometry& geo,
                                     scalar_t* col) {
   const int64_t hw = static_cast<int64_t>(geo.height) * geo.width;
   const int64_t p = index % hw;
@@ -93,7 +93,7 @@ SDC_HOST_DEVICE void im2col_element(int64_t index, const scalar_t* input, const 
   const int64_t b = bc / geo.channels;
   const int y = static_cast<int>(p / geo.width), x = static_cast<int>(p % geo.width);
   const scalar_t* u = input + bc * hw;
-  const GateScale<acc_t> scale(static_cast<acc_t>(lam[0]), invert);
+  const GateScale<acc_t> scale(lam[0], invert);
   for (int k = 0; k < kNumTaps; ++k) {
     const int dy = tap_dy(k, geo.dilation), dx = tap_dx(k, geo.dilation);
     const acc_t du = centred_diff<scalar_t, acc_t>(u, y, x, dy, dx, geo);
@@ -112,7 +112,7 @@ SDC_HOST_DEVICE void im2col_element(int64_t index, const scalar_t* input, const 
 // gradient contribution Q dS/dlam.
 template <typename scalar_t, typename acc_t, typename Gate>
 SDC_HOST_DEVICE void shared_coef_element(int64_t index, const scalar_t* input, const scalar_t* guidance,
-                                         const scalar_t* tcol, const scalar_t* lam, bool invert, const Geometry& geo,
+                                         const scalar_t* tcol, const acc_t* lam, bool invert, const Geometry& geo,
                                          acc_t* coef, acc_t* lam_grad) {
   const int64_t hw = static_cast<int64_t>(geo.height) * geo.width;
   const int64_t p = index % hw;
@@ -120,7 +120,7 @@ SDC_HOST_DEVICE void shared_coef_element(int64_t index, const scalar_t* input, c
   const int64_t b = index / (hw * kNumTaps);
   const int y = static_cast<int>(p / geo.width), x = static_cast<int>(p % geo.width);
   const int dy = tap_dy(k, geo.dilation), dx = tap_dx(k, geo.dilation);
-  const GateScale<acc_t> scale(static_cast<acc_t>(lam[0]), invert);
+  const GateScale<acc_t> scale(lam[0], invert);
   const acc_t s = shared_sq_sum<scalar_t, acc_t>(guidance + b * geo.guidance_channels * hw, y, x, dy, dx, geo);
   acc_t g, dg_ds, dg_dlam;
   gate_eval<Gate>(s, scale, g, dg_ds, dg_dlam);
@@ -140,7 +140,7 @@ SDC_HOST_DEVICE void shared_coef_element(int64_t index, const scalar_t* input, c
 // per-channel gates; grad_guidance and lam_grad are only written for per-channel gates.
 template <typename scalar_t, typename acc_t, typename Gate>
 SDC_HOST_DEVICE void col2im_element(int64_t index, const scalar_t* input, const scalar_t* guidance,
-                                    const acc_t* gate, const scalar_t* tcol, const scalar_t* lam, bool invert,
+                                    const acc_t* gate, const scalar_t* tcol, const acc_t* lam, bool invert,
                                     const Geometry& geo, scalar_t* grad_input, scalar_t* grad_guidance,
                                     acc_t* lam_grad) {
   const int64_t hw = static_cast<int64_t>(geo.height) * geo.width;
@@ -150,7 +150,7 @@ SDC_HOST_DEVICE void col2im_element(int64_t index, const scalar_t* input, const 
   const int qy = static_cast<int>(q / geo.width), qx = static_cast<int>(q % geo.width);
   const scalar_t* u = input + bc * hw;
   const scalar_t* v = gate == nullptr ? guidance + bc * hw : nullptr;
-  const GateScale<acc_t> scale(static_cast<acc_t>(lam[0]), invert);
+  const GateScale<acc_t> scale(lam[0], invert);
   acc_t gu = acc_t(0), gv = acc_t(0), gl = acc_t(0);
   for (int k = 0; k < kNumTaps; ++k) {
     const int dy = tap_dy(k, geo.dilation), dx = tap_dx(k, geo.dilation);
@@ -216,14 +216,14 @@ SDC_HOST_DEVICE void col2im_guidance_element(int64_t index, const scalar_t* guid
 #ifdef __CUDACC__
 
 template <typename scalar_t, typename acc_t, typename Gate>
-__global__ void sdc_shared_gate_kernel(int64_t n, const scalar_t* guidance, const scalar_t* lam, bool invert,
+__global__ void sdc_shared_gate_kernel(int64_t n, const scalar_t* guidance, const acc_t* lam, bool invert,
                                        Geometry geo, acc_t* gate) {
   CUDA_1D_KERNEL_LOOP(index, n) { shared_gate_element<scalar_t, acc_t, Gate>(index, guidance, lam, invert, geo, gate); }
 }
 
 template <typename scalar_t, typename acc_t, typename Gate>
 __global__ void sdc_im2col_kernel(int64_t n, const scalar_t* input, const scalar_t* guidance, const acc_t* gate,
-                                  const scalar_t* lam, bool invert, Geometry geo, scalar_t* col) {
+                                  const acc_t* lam, bool invert, Geometry geo, scalar_t* col) {
   CUDA_1D_KERNEL_LOOP(index, n) {
     im2col_element<scalar_t, acc_t, Gate>(index, input, guidance, gate, lam, invert, geo, col);
   }
@@ -231,7 +231,7 @@ __global__ void sdc_im2col_kernel(int64_t n, const scalar_t* input, const scalar
 
 template <typename scalar_t, typename acc_t, typename Gate>
 __global__ void sdc_shared_coef_kernel(int64_t n, const scalar_t* input, const scalar_t* guidance,
-                                       const scalar_t* tcol, const scalar_t* lam, bool invert, Geometry geo,
+                                       const scalar_t* tcol, const acc_t* lam, bool invert, Geometry geo,
                                        acc_t* coef, acc_t* lam_grad) {
   CUDA_1D_KERNEL_LOOP(index, n) {
     shared_coef_element<scalar_t, acc_t, Gate>(index, input, guidance, tcol, lam, invert, geo, coef, lam_grad);
@@ -240,7 +240,7 @@ __global__ void sdc_shared_coef_kernel(int64_t n, const scalar_t* input, const s
 
 template <typename scalar_t, typename acc_t, typename Gate>
 __global__ void sdc_col2im_kernel(int64_t n, const scalar_t* input, const scalar_t* guidance, const acc_t* gate,
-                                  const scalar_t* tcol, const scalar_t* lam, bool invert, Geometry geo,
+                                  const scalar_t* tcol, const acc_t* lam, bool invert, Geometry geo,
                                   scalar_t* grad_input, scalar_t* grad_guidance, acc_t* lam_grad) {
   CUDA_1D_KERNEL_LOOP(index, n) {
     col2im_element<scalar_t, acc_t, Gate>(index, input, guidance, gate, tcol, lam, invert, geo, grad_input,

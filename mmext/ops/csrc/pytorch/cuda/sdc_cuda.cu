@@ -5,7 +5,8 @@
 //   forward:  (shared gates) -> im2col X = S * dU -> Y = W X by batched GEMM;
 //   backward: (shared gates) -> im2col X -> dW += G X^T and T = W^T G by GEMM -> (shared: dV factor)
 //             -> col2im gathers dU (and per-channel dV, lam terms) -> (shared: gather dV).
-// Kernels are in common/cuda/sdc_cuda_kernel.cuh. Half inputs are computed with float gates and accumulators.
+// Kernels are in common/cuda/sdc_cuda_kernel.cuh. Half and bfloat16 inputs are computed with float gates and
+// accumulators; lam is read in the accumulation type whatever its own dtype.
 #include <ATen/OpMathType.h>
 // Only c10 CUDA headers: ATen/cuda/CUDAContext.h would also need the cuBLAS/cuSPARSE headers, which minimal
 // toolkits lack.
@@ -24,6 +25,10 @@ using mmext::sdc::dispatch_gate;
 using mmext::sdc::Geometry;
 using mmext::sdc::kNumTaps;
 
+// float, double, half and bfloat16 (the last two with float accumulation).
+#define SDC_DISPATCH_FLOATING_TYPES(TYPE, NAME, ...) \
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::ScalarType::Half, at::ScalarType::BFloat16, TYPE, NAME, __VA_ARGS__)
+
 // Column elements per chunk: 64 Mi elements, i.e. 256 MB per fp32 buffer at most (a chunk holds at least one
 // image).
 constexpr int64_t kChunkElements = int64_t(1) << 26;
@@ -40,7 +45,7 @@ int64_t images_per_chunk(const Tensor& input) {
 
 // Shared gates (when shared_gate) and columns of images [b0, b0 + n) into gate and col.
 template <typename scalar_t, typename acc_t, typename Gate>
-void launch_columns(const Tensor& input, const Tensor& guidance, const Tensor& lam, const Geometry& geo, int64_t b0,
+void launch_columns(const Tensor& input, const Tensor& guidance, const acc_t* lam, const Geometry& geo, int64_t b0,
                     int64_t n, bool shared_gate, bool invert_gate, Tensor& gate, Tensor& col, cudaStream_t stream) {
   const int64_t hw = input.size(2) * input.size(3);
   const scalar_t* u = input.data_ptr<scalar_t>() + b0 * geo.channels * hw;
@@ -50,11 +55,11 @@ void launch_columns(const Tensor& input, const Tensor& guidance, const Tensor& l
     gate_ptr = gate.data_ptr<acc_t>();
     const int64_t count = n * kNumTaps * hw;
     mmext::sdc::sdc_shared_gate_kernel<scalar_t, acc_t, Gate><<<GET_BLOCKS(count), THREADS_PER_BLOCK, 0, stream>>>(
-        count, v, lam.data_ptr<scalar_t>(), invert_gate, geo, gate_ptr);
+        count, v, lam, invert_gate, geo, gate_ptr);
   }
   const int64_t count = n * geo.channels * hw;
   mmext::sdc::sdc_im2col_kernel<scalar_t, acc_t, Gate><<<GET_BLOCKS(count), THREADS_PER_BLOCK, 0, stream>>>(
-      count, u, v, gate_ptr, lam.data_ptr<scalar_t>(), invert_gate, geo, col.data_ptr<scalar_t>());
+      count, u, v, gate_ptr, lam, invert_gate, geo, col.data_ptr<scalar_t>());
 }
 
 }  // namespace
@@ -68,15 +73,16 @@ void SDCForwardCUDAKernelLauncher(Tensor input, Tensor guidance, Tensor weight8,
   const int64_t batch = input.size(0), hw = input.size(2) * input.size(3), step = images_per_chunk(input);
   const int64_t group_rows = input.size(1) / groups * kNumTaps, group_out = output.size(1) / groups;
   const at::ScalarType acc_type = at::toOpMathType(input.scalar_type());
+  const Tensor lam_acc = lam.to(acc_type);
   Tensor col = at::empty({step, input.size(1) * kNumTaps, hw}, input.options());
   Tensor gate = shared_gate ? at::empty({step, kNumTaps, hw}, input.options().dtype(acc_type)) : Tensor();
   for (int64_t b0 = 0; b0 < batch; b0 += step) {
     const int64_t n = std::min(step, batch - b0);
-    AT_DISPATCH_FLOATING_TYPES_AND_HALF(input.scalar_type(), "sdc_forward_cuda", [&] {
+    SDC_DISPATCH_FLOATING_TYPES(input.scalar_type(), "sdc_forward_cuda", [&] {
       using acc_t = at::opmath_type<scalar_t>;
       dispatch_gate(gate_fn, [&](auto gate_tag) {
-        launch_columns<scalar_t, acc_t, decltype(gate_tag)>(input, guidance, lam, geo, b0, n, shared_gate,
-                                                            invert_gate, gate, col, stream);
+        launch_columns<scalar_t, acc_t, decltype(gate_tag)>(input, guidance, lam_acc.data_ptr<acc_t>(), geo, b0, n,
+                                                            shared_gate, invert_gate, gate, col, stream);
       });
     });
     C10_CUDA_KERNEL_LAUNCH_CHECK();
@@ -97,6 +103,7 @@ void SDCBackwardCUDAKernelLauncher(Tensor grad_output, Tensor input, Tensor guid
   const int64_t group_rows = channels / groups * kNumTaps, group_out = grad_output.size(1) / groups;
   const at::ScalarType acc_type = at::toOpMathType(input.scalar_type());
   const auto acc_options = input.options().dtype(acc_type);
+  const Tensor lam_acc = lam.to(acc_type);
   Tensor col = at::empty({step, channels * kNumTaps, hw}, input.options());
   Tensor tcol = at::empty_like(col);
   Tensor gate = shared_gate ? at::empty({step, kNumTaps, hw}, acc_options) : Tensor();
@@ -108,26 +115,31 @@ void SDCBackwardCUDAKernelLauncher(Tensor grad_output, Tensor input, Tensor guid
   for (int64_t b0 = 0; b0 < batch; b0 += step) {
     const int64_t n = std::min(step, batch - b0);
     const Tensor grad = grad_output.narrow(0, b0, n).view({n, groups, group_out, hw});
-    AT_DISPATCH_FLOATING_TYPES_AND_HALF(input.scalar_type(), "sdc_backward_cuda_columns", [&] {
+    SDC_DISPATCH_FLOATING_TYPES(input.scalar_type(), "sdc_backward_cuda_columns", [&] {
       using acc_t = at::opmath_type<scalar_t>;
       dispatch_gate(gate_fn, [&](auto gate_tag) {
-        launch_columns<scalar_t, acc_t, decltype(gate_tag)>(input, guidance, lam, geo, b0, n, shared_gate,
-                                                            invert_gate, gate, col, stream);
+        launch_columns<scalar_t, acc_t, decltype(gate_tag)>(input, guidance, lam_acc.data_ptr<acc_t>(), geo, b0, n,
+                                                            shared_gate, invert_gate, gate, col, stream);
       });
     });
     C10_CUDA_KERNEL_LAUNCH_CHECK();
-    const Tensor columns = col.narrow(0, 0, n).view({n, groups, group_rows, hw});
-    weight_grad.add_(at::matmul(grad, columns.transpose(-1, -2)).sum(0, /*keepdim=*/false, acc_type));
+    // Each image's dW = G X^T is a GEMM over its H * W pixels; for half/bfloat16 it is written in float32 (cuBLAS
+    // accumulates in float32 either way), so that neither the per-image products nor their sum round to 16 bits.
+    const Tensor grad_rows = grad.reshape({n * groups, group_out, hw});
+    const Tensor columns_t = col.narrow(0, 0, n).view({n * groups, group_rows, hw}).transpose(1, 2);
+    const Tensor image_weight_grad = acc_type == input.scalar_type() ? at::bmm(grad_rows, columns_t)
+                                                                     : at::bmm(grad_rows, columns_t, acc_type);
+    weight_grad.add_(image_weight_grad.view({n, groups, group_out, group_rows}).sum(0));
     Tensor tcolumns = tcol.narrow(0, 0, n).view({n, groups, group_rows, hw});
     at::matmul_out(tcolumns, weight8.transpose(1, 2), grad);
-    AT_DISPATCH_FLOATING_TYPES_AND_HALF(input.scalar_type(), "sdc_backward_cuda_gather", [&] {
+    SDC_DISPATCH_FLOATING_TYPES(input.scalar_type(), "sdc_backward_cuda_gather", [&] {
       using acc_t = at::opmath_type<scalar_t>;
       dispatch_gate(gate_fn, [&](auto gate_tag) {
         using Gate = decltype(gate_tag);
         const scalar_t* u = input.data_ptr<scalar_t>() + b0 * channels * hw;
         const scalar_t* v = guidance.data_ptr<scalar_t>() + b0 * geo.guidance_channels * hw;
         const scalar_t* t = tcol.data_ptr<scalar_t>();
-        const scalar_t* lam_ptr = lam.data_ptr<scalar_t>();
+        const acc_t* lam_ptr = lam_acc.data_ptr<acc_t>();
         scalar_t* gu = grad_input.data_ptr<scalar_t>() + b0 * channels * hw;
         scalar_t* gv = grad_guidance.data_ptr<scalar_t>() + b0 * geo.guidance_channels * hw;
         acc_t* gate_ptr = shared_gate ? gate.data_ptr<acc_t>() : nullptr;
