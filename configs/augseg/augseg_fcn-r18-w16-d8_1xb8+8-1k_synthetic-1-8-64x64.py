@@ -14,8 +14,7 @@ model = dict(
     segmentor=_base_.model,
     # The segmentor's SegDataPreProcessor (crop-size padding), applied to each branch.
     data_preprocessor=_base_.model.data_preprocessor,
-    semi_train_cfg=dict(tau=0.95, unsup_weight=1.0),
-    semi_test_cfg=dict(predict_on='teacher'))
+    semi_train_cfg=dict(tau=0.95, unsup_weight=1.0))  # predictions (validation, test) from the teacher
 
 branches = ['sup', 'unsup']
 labeled = dict(

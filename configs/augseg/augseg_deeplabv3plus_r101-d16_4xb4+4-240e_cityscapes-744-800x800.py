@@ -1,0 +1,2 @@
+_base_ = './augseg_deeplabv3plus_r50-d16_4xb4+4-240e_cityscapes-744-800x800.py'
+model = dict(segmentor=dict(pretrained='open-mmlab://resnet101_v1c', backbone=dict(depth=101)))
