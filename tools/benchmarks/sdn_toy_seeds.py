@@ -18,6 +18,7 @@ import sys
 from typing import Dict, List, Optional
 
 import numpy as np
+from mmengine.config import Config
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY = 'fcn_r18-w16-d8_1xb8-1k_synthetic-64x64.py'
@@ -47,11 +48,20 @@ def final_metrics(run_dir: str) -> Optional[Dict[str, float]]:
     return None
 
 
+def data_root_options(config: str, data_root: str) -> List[str]:
+    """``key=data_root`` for every dataset of the config's loaders (each part of a ``ConcatDataset``, as in a
+    semi-supervised config's labelled + unlabelled sets)."""
+    cfg = Config.fromfile(config)
+    options = []
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        parts = cfg[loader].dataset.get('datasets')
+        keys = [f'{loader}.dataset.datasets.{i}' for i in range(len(parts))] if parts else [f'{loader}.dataset']
+        options += [f'{key}.data_root={data_root}' for key in keys]
+    return options
+
+
 def train(config: str, seed: int, run_dir: str, data_root: str, extra: List[str]) -> None:
-    options = [f'randomness.seed={seed}'] + [
-        f'{loader}.dataset.data_root={data_root}' for loader in ('train_dataloader', 'val_dataloader',
-                                                                  'test_dataloader')
-    ] + extra
+    options = [f'randomness.seed={seed}'] + data_root_options(config, data_root) + extra
     cmd = [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), config, '--work-dir', run_dir,
            '--cfg-options', *options]
     env = dict(os.environ)
