@@ -5,8 +5,9 @@
 The host library is chosen by the config's ``default_scope``. mmpretrain models are counted through
 ``extract_feat`` (backbone and neck, like mmpretrain's own tool: the numbers ViT papers quote); mmseg segmentors
 whole, after their data preprocessor (like mmseg's tool). Counting uses :func:`mmext.utils.count_flops`, which adds
-``scaled_dot_product_attention`` to mmengine's counter (mmengine alone drops it: 0.36 G of DeiT-S's 4.6 G). One
-multiply-add counts as one FLOP, as in mmengine and in the papers' "GFLOPs".
+to mmengine's counter ``scaled_dot_product_attention`` (mmengine alone drops it: 0.36 G of DeiT-S's 4.6 G) and
+mmext's semantic difference convolution of the SDN neck (``sdc`` and ``sdc_gate`` in the breakdown, whether or not
+the compiled extension is built). One multiply-add counts as one FLOP, as in mmengine and in the papers' "GFLOPs".
 """
 import argparse
 

@@ -2,8 +2,10 @@
 
     python tools/benchmarks/bench_sdc.py                  # CPU: B=2, C in {64, 128}, 64^2 and 128^2, both guidances
     python tools/benchmarks/bench_sdc.py --device cuda    # adds cuDNN conv2d 3x3 of the same shape as the floor
+    python tools/benchmarks/bench_sdc.py --device cuda --dtype bfloat16   # or float16: 16-bit inputs
 
-Each case is one SDC layer C -> C with V of U's shape, fp32. Ratios are measured in the same run.
+Each case is one SDC layer C -> C with V of U's shape, fp32 unless --dtype says otherwise (on CPU the kernel computes
+16-bit inputs in fp32). Ratios are measured in the same run.
 
 Time: median of --repeats forward+backward passes (torch.autograd.grad of a fixed upstream gradient with respect
 to U, V and the weight) after one warm-up pass. The implementations alternate within each round, so load drift on
@@ -31,13 +33,14 @@ from mmext.ops.sdc import available_impls, semantic_difference_conv2d
 IMPLS = ('reference', 'kernel')
 
 
-def make_inputs(batch, channels, size, device, seed=0):
+def make_inputs(batch, channels, size, device, seed=0, dtype='float32'):
     """U, V [B, C, size, size] and weight [C, C, 3, 3] requiring grad, plus an upstream gradient."""
     gen = torch.Generator().manual_seed(seed)
     u, v, grad = (torch.randn(batch, channels, size, size, generator=gen) for _ in range(3))
     weight = torch.randn(channels, channels, 3, 3, generator=gen) / (3 * channels**0.5)
-    u, v, weight = (t.to(device).requires_grad_() for t in (u, v, weight))
-    return u, v, weight, grad.to(device)
+    dtype = getattr(torch, dtype)
+    u, v, weight = (t.to(device, dtype).requires_grad_() for t in (u, v, weight))
+    return u, v, weight, grad.to(device, dtype)
 
 
 def forward_backward(impl, guidance, u, v, weight, grad):
@@ -77,10 +80,10 @@ def _proc_status(key):
     raise KeyError(key)
 
 
-def cpu_peak_memory_here(impl, guidance, batch, channels, size):
+def cpu_peak_memory_here(impl, guidance, batch, channels, size, dtype):
     """Peak RSS increase (bytes) of one pass in this process; meant to run in a fresh subprocess."""
-    forward_backward(impl, guidance, *make_inputs(1, channels, 8, 'cpu'))
-    inputs = make_inputs(batch, channels, size, 'cpu')
+    forward_backward(impl, guidance, *make_inputs(1, channels, 8, 'cpu', dtype=dtype))
+    inputs = make_inputs(batch, channels, size, 'cpu', dtype=dtype)
     with open('/proc/self/clear_refs', 'w') as f:
         f.write('5')  # resets VmHWM to the current RSS
     before = _proc_status('VmRSS')
@@ -88,8 +91,8 @@ def cpu_peak_memory_here(impl, guidance, batch, channels, size):
     return _proc_status('VmHWM') - before
 
 
-def cpu_peak_memory(impl, guidance, batch, channels, size):
-    job = json.dumps(dict(impl=impl, guidance=guidance, batch=batch, channels=channels, size=size))
+def cpu_peak_memory(impl, guidance, batch, channels, size, dtype):
+    job = json.dumps(dict(impl=impl, guidance=guidance, batch=batch, channels=channels, size=size, dtype=dtype))
     result = subprocess.run([sys.executable, __file__, '--memory-job', job],
                             check=True,
                             capture_output=True,
@@ -114,6 +117,7 @@ def parse_args():
     parser.add_argument('--sizes', type=int, nargs='+', default=[64, 128], help='H = W')
     parser.add_argument('--guidance', nargs='+', default=['per_channel', 'shared'],
                         choices=['per_channel', 'shared'])
+    parser.add_argument('--dtype', choices=['float32', 'float16', 'bfloat16'], default='float32')
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--threads', type=int, help='torch.set_num_threads (default: torch default)')
     parser.add_argument('--memory-job', help=argparse.SUPPRESS)
@@ -134,7 +138,7 @@ def main():
     impls = IMPLS + (('conv2d', ) if args.device == 'cuda' else ())
     where = torch.cuda.get_device_name() if args.device == 'cuda' else f'CPU, {torch.get_num_threads()} threads'
     memory_method = 'subprocess VmHWM' if args.device == 'cpu' else 'CUDA allocator'
-    print(f'SDC forward+backward, B={args.batch}, fp32, {where}, torch {torch.__version__}; median of '
+    print(f'SDC forward+backward, B={args.batch}, {args.dtype}, {where}, torch {torch.__version__}; median of '
           f'{args.repeats}. Peak memory excludes the inputs ({memory_method}).')
     header = (f'{"C":>4} {"HxW":>7} {"guidance":>11} | {"ref ms":>8} {"kernel ms":>9} {"speedup":>7} | {"ref MB":>8} '
               f'{"kernel MB":>9} {"mem ratio":>9}')
@@ -145,10 +149,13 @@ def main():
     for channels in args.channels:
         for size in args.sizes:
             for guidance in args.guidance:
-                inputs = make_inputs(args.batch, channels, size, args.device)
+                inputs = make_inputs(args.batch, channels, size, args.device, dtype=args.dtype)
                 times = time_cases(impls, guidance, inputs, args.repeats, args.device)
                 if args.device == 'cpu':
-                    memory = {impl: cpu_peak_memory(impl, guidance, args.batch, channels, size) for impl in IMPLS}
+                    memory = {
+                        impl: cpu_peak_memory(impl, guidance, args.batch, channels, size, args.dtype)
+                        for impl in IMPLS
+                    }
                 else:
                     memory = {impl: cuda_peak_memory(impl, guidance, inputs) for impl in IMPLS}
                 row = (f'{channels:>4} {f"{size}x{size}":>7} {guidance:>11} | {times["reference"] * 1e3:>8.1f} '
