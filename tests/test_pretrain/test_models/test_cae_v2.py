@@ -36,6 +36,8 @@ def test_loss_outputs_and_frozen_teacher():
     model = build()
     model.train()
     assert model.backbone.training and not model.target_generator.training
+    # The encoder's sin-cos table is fixed, with a zero CLS slot.
+    assert not model.backbone.pos_embed.requires_grad and not model.backbone.pos_embed[0, 0].any()
     inputs, samples = batch()
     losses = model.loss(inputs, samples)
     assert set(losses) == {'loss', 'cls_dist', 'visible_dist', 'masked_dist'}

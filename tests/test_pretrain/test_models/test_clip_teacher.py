@@ -84,3 +84,15 @@ def test_activation_input_size_and_arch_checks():
     with pytest.raises(ValueError, match='exactly the keys'):
         CLIPTeacher(arch=dict(width=64))
     assert CLIPTeacher(arch=dict(ARCH, layers=1)).visual.transformer.layers == 1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a GPU')
+def test_fp16_on_gpu_close_to_fp32():
+    teacher = CLIPTeacher(arch=ARCH).cuda()
+    x = torch.randn(2, 3, 32, 32, device='cuda')
+    with torch.autocast('cuda', dtype=torch.bfloat16):  # the student's AMP does not reach the teacher
+        half = teacher(x)[0]
+    teacher.half_on_gpu = False
+    full = teacher(x)[0]
+    assert half.dtype == full.dtype == torch.float32
+    torch.testing.assert_close(half, full, atol=2e-2, rtol=2e-2)
