@@ -129,10 +129,9 @@ class CAEv2Neck(BaseModule):
         Returns:
             Tensor: masked latents, [B, M, D_r] (no output norm).
         """
-        _, num_masked = masked_counts(mask)
         pos_visible, pos_masked = split_by_mask(self.pos_embed.expand(mask.shape[0], -1, -1).to(visible.dtype), mask)
         pos_kv = torch.cat([pos_visible, pos_masked], dim=1)
-        query = self.mask_token.expand(mask.shape[0], num_masked, -1).to(visible.dtype)
+        query = self.mask_token.expand_as(pos_masked).to(visible.dtype)
         for layer in self.regressors:
             query = layer(query, torch.cat([visible, query], dim=1), pos_masked, pos_kv)
         return query
