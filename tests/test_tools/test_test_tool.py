@@ -1,4 +1,6 @@
 """tools/test.py evaluates a checkpoint and writes prediction PNGs with --out (mmseg semantics)."""
+import glob
+import json
 import os
 import os.path as osp
 
@@ -41,8 +43,12 @@ def test_semi_checkpoint_is_evaluated_on_its_teacher(tmp_path, semi_seg_data_ove
     """tools/test.py with an AugSeg config and checkpoint, no extra flags, predicts exactly what the teacher alone
     (a plain segmentor config with the checkpoint's teacher weights) predicts."""
     work_dir = str(tmp_path / 'work')
+    # Validated by mmdet's TeacherStudentValLoop (through its mmdet. scope) at the last iteration.
     train_tool.main([tiny_semi_seg_config, '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_iters=4',
-                     *semi_seg_data_overrides])
+                     'val_cfg.type=mmdet.TeacherStudentValLoop', *semi_seg_data_overrides])
+    scalars = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+    with open(scalars[0]) as f:
+        assert {'teacher/mIoU', 'student/mIoU'} <= set(json.loads(f.readlines()[-1]))
     checkpoint = torch.load(osp.join(work_dir, 'iter_4.pth'), map_location='cpu', weights_only=False)
     weights = checkpoint['state_dict']
     for branch in ('teacher', 'student'):
