@@ -82,7 +82,7 @@ def blend(degenerate: Tensor, img: Tensor, factor: Tensor) -> Tensor:
         img (Tensor): ``(N, 3, H, W)``.
         factor (Tensor): ``(N,)``; PIL computes in float32, so the factor is rounded to float32 first.
     """
-    f = factor.to(torch.float32).view(-1, 1, 1, 1)
+    f = factor.to(img.device, torch.float32).view(-1, 1, 1, 1)
     # For factors in [0, 1] the sum is non-negative, where floor equals C's truncation; beyond, PIL clips anyway.
     return torch.floor(degenerate + f * (img - degenerate)).clamp_(0, 255)
 
@@ -174,7 +174,7 @@ def gaussian_blur(img: Tensor, value: Tensor) -> Tensor:
 
     Args:
         img (Tensor): ``(N, 3, H, W)``.
-        value (Tensor): ``(N,)`` Gaussian radius (sigma) per image. Read on the host: it sets the kernel size.
+        value (Tensor): ``(N,)`` Gaussian radius (sigma) per image, best on the host: it sets the kernel size.
     """
     box = _pil_box_radius(value.detach().cpu().numpy())
     whole = box.astype(np.int64)
@@ -223,13 +223,13 @@ def sharpness(img: Tensor, value: Tensor) -> Tensor:
 
 def posterize(img: Tensor, value: Tensor) -> Tensor:
     """PIL's ``ImageOps.posterize(img, bits=value)``: keep the ``value`` high bits of each channel."""
-    step = torch.pow(2.0, 8.0 - value.to(img.dtype)).view(-1, 1, 1, 1)
+    step = torch.pow(2.0, 8.0 - value.to(img)).view(-1, 1, 1, 1)
     return torch.floor(img / step) * step
 
 
 def solarize(img: Tensor, value: Tensor) -> Tensor:
     """PIL's ``ImageOps.solarize(img, threshold=value)``: invert every value >= the threshold."""
-    return torch.where(img >= value.to(img.dtype).view(-1, 1, 1, 1), 255.0 - img, img)
+    return torch.where(img >= value.to(img).view(-1, 1, 1, 1), 255.0 - img, img)
 
 
 def invert(img: Tensor, value: Optional[Tensor] = None) -> Tensor:
@@ -289,7 +289,7 @@ def hue(img: Tensor, value: Tensor) -> Tensor:
     under NumPy 1.x (NumPy 2 raises ``OverflowError`` there instead).
     """
     hsv = rgb_to_hsv_uint8(img)
-    shift = torch.trunc(value.double() * 255.0).view(-1, 1, 1)
+    shift = torch.trunc(value.to(img.device, torch.float64) * 255.0).view(-1, 1, 1)
     hsv[:, 0] = torch.remainder(hsv[:, 0] + shift, 256.0)
     return hsv_to_rgb_uint8(hsv).to(img.dtype)
 
@@ -384,7 +384,8 @@ def apply_intensity_ops(img: Tensor, ops: IntensityOps, op_names: Sequence[str],
                 continue
             values = op_values(name, ops.strengths[rows, slot], ops.signs[rows, slot], ranges.get(name))
             index = torch.as_tensor(rows, device=img.device)
-            out[index] = INTENSITY_OPS[name](out[index], torch.as_tensor(values, device=img.device))
+            # Parameters stay on the host (each op moves what it needs), so the blur's kernel size costs no sync.
+            out[index] = INTENSITY_OPS[name](out[index], torch.as_tensor(values))
     return out
 
 
