@@ -14,6 +14,7 @@ std is the sample standard deviation (ddof=1) over seeds.
 import argparse
 import glob
 import json
+import logging
 import os
 import os.path as osp
 import subprocess
@@ -75,8 +76,10 @@ def pretrained_weights(run_dir: str, path: str) -> None:
 
 
 def random_init_weights(config: str, seed: int, path: str) -> None:
-    """The pre-training model right after ``init_weights`` under ``seed``, as the Runner would build it."""
+    """The pre-training model right after ``init_weights``, seeded with ``seed``: the same architecture and
+    initialisation scheme as the pre-trained one, without training."""
     from mmengine.config import Config
+    from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
     from mmengine.runner import set_random_seed
     from mmpretrain.registry import MODELS
@@ -84,7 +87,13 @@ def random_init_weights(config: str, seed: int, path: str) -> None:
     init_default_scope(cfg.default_scope)
     set_random_seed(seed)
     model = MODELS.build(cfg.model)
-    model.init_weights()
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # init_weights logs every parameter at INFO
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
     save_weights(model.state_dict(), path)
 
 
