@@ -129,23 +129,40 @@ def test_config_hooks_are_registered(path):
     assert not missing
 
 
+def _segmentor_cfg(model_cfg):
+    """The segmentor inside a model config: itself, or the student/teacher config of a semi-supervised wrapper."""
+    return model_cfg.get('segmentor', model_cfg)
+
+
+def _emotion_inputs(model_cfg, batch=2, frames=20):
+    """Random features of every modality the regressor encodes: (B, T, D) sequences, (B, D) vectors."""
+    inputs = {}
+    for name, encoder in model_cfg.encoders.items():
+        shape = (batch, frames, encoder.in_dim) if encoder.type == 'SeqLSTMEncoder' else (batch, encoder.in_dim)
+        inputs[name] = torch.randn(*shape)
+    return inputs
+
+
 def _forward(model, cfg):
     scope = cfg.default_scope
     if scope == 'mmseg':
-        size = TINY
-        out = model(torch.rand(1, 3, size, size), mode='tensor')
-        assert out.shape[:2] == (1, cfg.model.decode_head.num_classes)
+        out = model(torch.rand(1, 3, TINY, TINY), mode='tensor')
+        assert out.shape[:2] == (1, _segmentor_cfg(cfg.model).decode_head.num_classes)
         return out
     if scope == 'mmpretrain':
         size = cfg.model.get('backbone', {}).get('img_size', TINY)
         return model(torch.rand(1, 3, size, size), mode='tensor')
+    if scope == 'mmext':
+        out = model(_emotion_inputs(cfg.model), mode='tensor')
+        assert out.shape == (2, len(cfg.model.head.targets))
+        return out
     raise NotImplementedError(f'no tiny forward known for scope {scope!r}: add one to this test')
 
 
 def _shrink(cfg):
-    """ViT-style backbones are built at 64 x 64 (16 patches of 16 x 16) to keep ViT-B cheap."""
-    backbone = cfg.model.get('backbone')
-    if backbone is not None and backbone.get('img_size', None) == 224:
+    """ViT-style backbones are built for 64 x 64 inputs (16 patches of 16 x 16) to keep ViT-B cheap."""
+    backbone = _segmentor_cfg(cfg.model).get('backbone')
+    if backbone is not None and backbone.get('img_size', 0) > TINY:
         backbone.img_size = TINY
 
 
