@@ -353,6 +353,20 @@ def test_reduce_tokens_tome_without_attention():
         reduce_tokens(x, torch.ones(2, 13), budget, mode='tome')
 
 
+def test_reduce_tokens_tome_alternates_over_the_whole_sequence():
+    """ToMe: CLS is A[0], so patches 1, 3, 5 form side A and 0, 2, 4 side B; output [CLS, unmerged A, B]."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(1, 7, 8, generator=gen)
+    x[0, 6] = 2 * x[0, 3]  # patch 5 (A) has cosine similarity 1 with patch 2 (B): the one merge at r = 1
+    size = torch.tensor([[1., 1., 2., 3., 1., 1., 1.]])
+    out, out_size = reduce_tokens(x, size, token_budget(6, 1.0, mode='tome', num_pairs=1), mode='tome',
+                                  merge_weight='size')
+    merged = (3 * x[0, 3] + 1 * x[0, 6]) / 4
+    expected = torch.stack([x[0, 0], x[0, 2], x[0, 4], x[0, 1], merged, x[0, 5]])
+    assert torch.allclose(out[0], expected, atol=1e-6)
+    assert out_size.tolist() == [[1., 2., 1., 1., 4., 1.]]
+
+
 def test_reduce_tokens_gradients_and_batch_independence():
     torch.manual_seed(0)
     x = torch.randn(3, 31, 8, requires_grad=True)

@@ -80,8 +80,8 @@ class TokenReducer:
             return x, size
         needs_attn = self.mode != 'tome' or self.merge_weight == 'attn' or self.match_order == 'attention'
         cls_attn = cls_attention(q[:, :, :1], k, attn_bias, self.head_reduce) if needs_attn else None
-        # ToMe's key metric: keys averaged over heads, [B, N, d]
-        metric = k.mean(dim=1) if self.match_metric == 'k' else None
+        # ToMe's key metric: keys averaged over heads, [B, N, d] (EViT mode matches nothing)
+        metric = k.mean(dim=1) if self.match_metric == 'k' and self.mode != 'evit' else None
         return reduce_tokens(x, size, budget, cls_attn, metric, self.mode, self.knn_k, self.dpc_variant,
                              self.dist_scale, self.match_order, self.merge_weight, self.cluster_on)
 

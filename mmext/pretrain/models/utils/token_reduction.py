@@ -226,7 +226,8 @@ def batch_gather(tokens: Tensor, index: Tensor) -> Tensor:
 def pairwise_sq_dist(x: Tensor) -> Tensor:
     """Squared Euclidean distances ``|a|^2 + |b|^2 - 2 a.b`` in fp32.
 
-    Written with a matmul rather than ``torch.cdist`` so that FLOP counters see the M^2 * C multiply-adds.
+    Written with a matmul rather than ``torch.cdist`` so that FLOP counters see the M^2 * C multiply-adds; the
+    squared norms are the diagonal of the same Gram matrix (no extra pass over x, and exactly 0 self-distances).
 
     Args:
         x (Tensor): [B, M, C].
@@ -235,9 +236,9 @@ def pairwise_sq_dist(x: Tensor) -> Tensor:
         Tensor: [B, M, M], clamped at 0 against rounding.
     """
     with torch.autocast(device_type=x.device.type, enabled=False):
-        x = x.float()
-        sq = x.pow(2).sum(dim=-1)
-        return (sq.unsqueeze(2) + sq.unsqueeze(1) - 2 * (x @ x.transpose(1, 2))).clamp_min(0)
+        gram = x.float() @ x.float().transpose(1, 2)
+        sq = gram.diagonal(dim1=1, dim2=2)
+        return (sq.unsqueeze(2) + sq.unsqueeze(1) - 2 * gram).clamp_min(0)
 
 
 @torch.no_grad()
@@ -450,11 +451,11 @@ def reduce_tokens(x: Tensor,
 
     patches, patch_size = x[:, 1:], size[:, 1:]
     weight = {'attn': cls_attn, 'size': patch_size, 'mean': None}[merge_weight]
-    metric = x if metric is None else metric
 
     if mode == 'tome':
         if not budget.pairs:
             return x, size
+        metric = x if metric is None else metric
         if match_order == 'attention':
             rank = descending_order(cls_attn)
             patches, patch_size, weight = _gather_optional(rank, patches, patch_size, weight)
@@ -466,7 +467,8 @@ def reduce_tokens(x: Tensor,
         return torch.cat([x[:, :1], kept], dim=1), torch.cat([size[:, :1], kept_size], dim=1)
 
     idx_att, idx_in = decouple(cls_attn, budget.keep, match_order)
-    kept, kept_size, kept_metric, kept_weight = _gather_optional(idx_att, patches, patch_size, metric[:, 1:], weight)
+    kept, kept_size, kept_metric, kept_weight = _gather_optional(idx_att, patches, patch_size,
+                                                                 None if metric is None else metric[:, 1:], weight)
     rest, rest_size = batch_gather(patches, idx_in), batch_gather(patch_size, idx_in)
     if mode == 'evit':
         groups = idx_in.new_zeros(idx_in.shape)
@@ -474,7 +476,7 @@ def reduce_tokens(x: Tensor,
                                          normalize=False)
     else:
         if budget.pairs:
-            groups = bipartite_pairs(kept_metric, budget.pairs)
+            groups = bipartite_pairs(kept if kept_metric is None else kept_metric, budget.pairs)
             kept, kept_size = weighted_merge(kept, groups, budget.keep - budget.pairs, kept_weight, kept_size)
         if budget.clusters:
             groups, _ = dpc_knn_cluster(rest, budget.clusters, knn_k, dpc_variant, dist_scale, cluster_on)
