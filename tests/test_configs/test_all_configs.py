@@ -87,8 +87,13 @@ def cached_or_produced_here(weights: str) -> bool:
 
 
 def data_roots(cfg):
-    return {name: cfg[name].dataset.get('data_root') for name in ('train_dataloader', 'val_dataloader')
-            if cfg.get(name) and 'dataset' in cfg[name]}
+    """Per loader, the data roots of its data set (of each part of a ConcatDataset, e.g. labelled + unlabelled)."""
+    roots = {}
+    for name in ('train_dataloader', 'val_dataloader'):
+        dataset = cfg.get(name, {}).get('dataset')
+        if dataset is not None:
+            roots[name] = {part.get('data_root') for part in dataset.get('datasets', [dataset])}
+    return roots
 
 
 def test_configs_found():
