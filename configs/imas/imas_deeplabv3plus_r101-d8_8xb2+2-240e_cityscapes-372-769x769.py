@@ -1,0 +1,2 @@
+_base_ = './imas_deeplabv3plus_r50-d8_8xb2+2-240e_cityscapes-372-769x769.py'
+model = dict(segmentor=dict(pretrained='open-mmlab://resnet101_v1c', backbone=dict(depth=101)))
