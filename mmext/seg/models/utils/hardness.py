@@ -44,6 +44,9 @@ def weighted_iou(pred: Tensor, ref: Tensor, num_classes: int, class_weighted: bo
     if pred.shape != ref.shape or pred.dim() != 3:
         raise ValueError(f'pred and ref must be (B, H, W) label maps of one shape, got {tuple(pred.shape)} and '
                          f'{tuple(ref.shape)}')
+    if background_index is not None and not 0 <= background_index < num_classes:
+        raise ValueError(f'background_index must be a class index in [0, {num_classes}) or None, got '
+                         f'{background_index}')
     num = pred.shape[0]
     k = num_classes
     # One confusion matrix per image, [image, ref class, pred class], from a single bincount.

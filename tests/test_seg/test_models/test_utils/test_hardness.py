@@ -107,9 +107,12 @@ def test_matches_the_official_per_image_loop(class_weighted, background_index):
                           background_index), ours)
 
 
-def test_weighted_iou_checks_shapes():
+def test_weighted_iou_checks_its_arguments():
+    label = torch.zeros(1, 4, 4, dtype=torch.int64)
     with pytest.raises(ValueError, match='label maps of one shape'):
-        weighted_iou(torch.zeros(1, 4, 4, dtype=torch.int64), torch.zeros(1, 4, 5, dtype=torch.int64), 3)
+        weighted_iou(label, torch.zeros(1, 4, 5, dtype=torch.int64), 3)
+    with pytest.raises(ValueError, match='background_index'):
+        weighted_iou(label, label, 3, background_index=3)
 
 
 def test_blend_by_hardness():
