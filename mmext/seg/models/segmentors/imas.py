@@ -64,7 +64,8 @@ class IMAS(SemiBaseSegmentor):
             - ``magnitude`` (float): scale of every op strength. Default: 0.999, the value the official data loader
               passes for every image.
             - ``adaptive_magnitude`` (bool): scale each image's op strengths by its h instead (easier images are
-              distorted more), the per-instance distortion degree the paper describes. The official release
+              distorted more), the per-instance distortion degree the paper describes (its exact form is not
+              re-checked against the paper, see ``docs/imas.md``). The official release
               disables this path (its loader's hardness look-up is commented out and its module is missing);
               mmext uses the h of the current step. Default: False (the official behaviour).
             - ``cutmix`` (dict): ``prob`` (``'mean_hardness'``, the official hardness-gated trigger, or a fixed
