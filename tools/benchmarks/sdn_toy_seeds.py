@@ -15,6 +15,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional
 
@@ -24,6 +25,8 @@ from mmengine.config import Config
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOY = 'fcn_r18-w16-d8_1xb8-1k_synthetic-64x64.py'
 DEFAULT_CONFIGS = [osp.join('configs', 'sdn', TOY), osp.join('configs', 'sdn', 'sdn-' + TOY)]
+# Serialises Config.fromfile across the --jobs threads.
+CONFIG_LOCK = threading.Lock()
 METRICS = ('mIoU', 'mBIoU', 'mBFscore', 'aAcc')
 
 
@@ -53,7 +56,8 @@ def final_metrics(run_dir: str) -> Optional[Dict[str, float]]:
 def data_root_options(config: str, data_root: str) -> List[str]:
     """``key=data_root`` for every dataset of the config's loaders (each part of a ``ConcatDataset``, as in a
     semi-supervised config's labelled + unlabelled sets)."""
-    cfg = Config.fromfile(config)
+    with CONFIG_LOCK:  # --jobs runs call this from threads; config parsing (pkg_resources lookups) is not thread-safe
+        cfg = Config.fromfile(config)
     options = []
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         parts = cfg[loader].dataset.get('datasets')
