@@ -3,9 +3,20 @@ import os.path as osp
 import sys
 
 import pytest
+import torch
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
+
+@pytest.fixture(autouse=True)
+def restore_torch_global_flags():
+    """Undo what an in-process Runner with ``randomness.deterministic`` sets globally, so tests stay independent."""
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    cudnn = (torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic)
+    yield
+    torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+    torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = cudnn
 
 
 @pytest.fixture(scope='session')

@@ -81,8 +81,16 @@ class _FlopAnalyzer(FlopAnalyzer):
     """``FlopAnalyzer`` that traces every SDC call as one op (the trace runs lazily, on the first query)."""
 
     def _analyze(self):
-        with sdc_traced_as_one_op():
-            return super()._analyze()
+        # With deterministic algorithms on (mmengine's ``randomness.deterministic``), ``F.interpolate`` of a non-CPU
+        # tensor takes a Python decomposition that cannot be jit-traced; counting FLOPs runs no kernel anyway.
+        deterministic = torch.are_deterministic_algorithms_enabled()
+        warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+        torch.use_deterministic_algorithms(False)
+        try:
+            with sdc_traced_as_one_op():
+                return super()._analyze()
+        finally:
+            torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
 
 
 def flop_analyzer(model: nn.Module, inputs: Union[Tensor, Tuple[Any, ...]]) -> FlopAnalyzer:

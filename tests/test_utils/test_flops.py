@@ -36,15 +36,20 @@ def test_sdc_module_matches_hand_count(impl):
     torch.testing.assert_close(module(u, v), expected)  # counting leaves the module as it was
 
 
+@pytest.mark.parametrize('deterministic', [False, True], ids=['default', 'deterministic'])
 @pytest.mark.parametrize('device', ['cpu', 'meta'])
-def test_grouped_shared_gate_with_resized_guidance(device):
+def test_grouped_shared_gate_with_resized_guidance(device, deterministic):
     # B=2, 8 -> 12 channels in 4 groups, 5x6, shared gate over C_v=3 channels given at 3x3:
     # sdc = 2 * 30 * 12 * (8 / 4) * 9 = 12,960; gate = 2 * 30 * 8 * (3 + 8) = 5,280; the bilinear resize of V to
     # 5x6 is mmengine's upsample_bilinear2d count, 4 per output element: 4 * 2 * 3 * 30 = 720.
+    # Deterministic algorithms (a config's randomness.deterministic) send a non-CPU interpolate through a Python
+    # decomposition that jit tracing rejects; the counter must still work and leave the flag as it found it.
     module = SemanticDifferenceConv2d(8, 12, groups=4, guidance='shared').eval().to(device)
     u, v = torch.randn(2, 8, 5, 6, device=device), torch.randn(2, 3, 3, 3, device=device)
+    torch.use_deterministic_algorithms(deterministic)
     assert dict(flop_analyzer(module, (u, v)).by_operator()) == {
         'sdc': 12_960, 'sdc_gate': 5_280, 'upsample_bilinear2d': 720}
+    assert torch.are_deterministic_algorithms_enabled() == deterministic
 
 
 class _FunctionalSDC(nn.Module):
