@@ -57,3 +57,18 @@ def test_backbone_without_keep_rate_is_named():
     runner.model.backbone = torch.nn.Identity()
     with pytest.raises(TypeError, match='keep_rate'):
         KeepRateWarmupHook().before_train(runner)
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(start_epoch=None), 'start_epoch must be a number of epochs'),
+    (dict(warmup_epochs='100'), 'warmup_epochs must be a number of epochs'),
+    (dict(by_iter=1), 'by_iter must be True or False'),
+])
+def test_argument_types_are_named(kwargs, message):
+    with pytest.raises(TypeError, match=message):
+        KeepRateWarmupHook(**kwargs)
+
+
+def test_negative_epochs_are_named():
+    with pytest.raises(ValueError, match='start_epoch'):
+        KeepRateWarmupHook(start_epoch=-1)

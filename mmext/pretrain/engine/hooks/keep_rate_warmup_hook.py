@@ -1,4 +1,5 @@
 """EViT's keep-rate warmup for token-reducing backbones (used by the from-scratch BAT configs)."""
+from numbers import Real
 from typing import Optional
 
 from mmengine.hooks import Hook
@@ -6,6 +7,7 @@ from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
 from mmext.pretrain.models.utils import keep_rate_at
+from mmext.utils.validation import check_type
 
 
 @HOOKS.register_module()
@@ -24,6 +26,9 @@ class KeepRateWarmupHook(Hook):
     priority = 'NORMAL'
 
     def __init__(self, start_epoch: float = 10, warmup_epochs: float = 100, by_iter: bool = True) -> None:
+        check_type('start_epoch', start_epoch, Real, 'a number of epochs >= 0')
+        check_type('warmup_epochs', warmup_epochs, Real, 'a number of epochs >= 0')
+        check_type('by_iter', by_iter, bool, 'True or False')
         if start_epoch < 0 or warmup_epochs < 0:
             raise ValueError(f'start_epoch ({start_epoch}) and warmup_epochs ({warmup_epochs}) must be >= 0')
         self.start_epoch = start_epoch

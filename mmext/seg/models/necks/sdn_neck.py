@@ -21,6 +21,8 @@ from mmcv.cnn import ConvModule, build_activation_layer, build_norm_layer
 from mmengine.model import BaseModule, ModuleDict
 from mmseg.registry import MODELS
 
+from mmext.utils.validation import check_choice
+
 _MODES = ('multi_scale', 'single_scale')
 _GUIDANCE_PROJ = ('conv1x1', 'none')
 _FUSE_INIT = ('default', 'identity')
@@ -190,9 +192,9 @@ class SDNNeck(BaseModule):
         if isinstance(in_channels, int) or len(in_channels) == 0:
             raise ValueError(f'in_channels must be a non-empty list of per-level channels, got {in_channels}.')
         num_levels = len(in_channels)
-        _check_choice('mode', mode, _MODES)
-        _check_choice('guidance_proj', guidance_proj, _GUIDANCE_PROJ)
-        _check_choice('fuse_init', fuse_init, _FUSE_INIT)
+        check_choice('mode', mode, _MODES)
+        check_choice('guidance_proj', guidance_proj, _GUIDANCE_PROJ)
+        check_choice('fuse_init', fuse_init, _FUSE_INIT)
         levels = list(range(num_levels)) if levels is None else sorted(set(levels))
         if not levels or any(not 0 <= i < num_levels for i in levels):
             raise ValueError(f'levels must be a non-empty subset of 0..{num_levels - 1} for {num_levels} input '
@@ -242,11 +244,6 @@ class SDNNeck(BaseModule):
             guidance = inputs[i + 1] if self.mode == 'multi_scale' and i < len(inputs) - 1 else None
             outs[i] = block(inputs[i], guidance)
         return tuple(outs)
-
-
-def _check_choice(name: str, value: str, choices: Tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f'{name} must be one of {choices}, got {value!r}.')
 
 
 def _per_level_widths(reduce_channels: Optional[Union[int, Sequence[Optional[int]]]],
