@@ -14,6 +14,7 @@ import contextlib
 import contextvars
 import functools
 import os.path as osp
+import pickle
 from typing import Callable, Iterator, Optional
 
 import torch
@@ -42,7 +43,18 @@ def load_local_checkpoint(filename: str, map_location: Optional[str] = None) -> 
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint file {filename!r} does not exist')
-    return torch.load(filename, map_location=map_location, weights_only=not _trusted.get())
+    weights_only = not _trusted.get()
+    try:
+        return torch.load(filename, map_location=map_location, weights_only=weights_only)
+    except pickle.UnpicklingError as error:
+        if not weights_only:
+            raise
+        # The usual case is a full training checkpoint (optimizer, message hub) given as pretrained weights.
+        raise pickle.UnpicklingError(
+            f'{filename!r} holds more than weights (e.g. a training checkpoint with its optimizer and message hub), '
+            'and weights-only loading refuses it. If you trust the file (you trained it), keep its weights once with '
+            f'`python tools/misc/publish_model.py {filename} OUT.pth` and point the config at OUT.pth '
+            f'(OUT may be the same path). torch said: {error}') from error
 
 
 def _trusting(method: Callable) -> Callable:
