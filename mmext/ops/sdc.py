@@ -19,8 +19,11 @@ a central pixel-difference convolution (``conv3x3(U, w) - conv1x1(U, sum_k w)``)
 
 Two implementations compute the same function:
 
-* the compiled op ``mmext._ext`` (``mmext/ops/csrc``): a tiled column-buffer kernel on CPU and im2col/col2im
-  kernels on CUDA, both with hand-written backward passes and memory far below the reference's;
+* the operator ``torch.ops.mmext.sdc`` compiled in ``mmext._ext`` (``mmext/ops/csrc``): a tiled column-buffer
+  kernel on CPU and im2col/col2im kernels on CUDA, both with hand-written backward passes and memory far below the
+  reference's. It is a dispatcher operator with a fake (meta) implementation, an autograd formula and an autocast
+  rule (:func:`_register_op`), so ``torch.compile`` traces it without a graph break and ``torch.export`` records it
+  as one node ``mmext.sdc``;
 * :func:`sdc_reference`, a readable pure-PyTorch version built from shifted slices (no ``F.unfold``), used by the
   tests and automatically when the extension is not built.
 
@@ -38,7 +41,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.registry import MODELS
-from torch.autograd.function import once_differentiable
 
 # Order matches the gate ids of mmext/ops/csrc/common/sdc_common.hpp.
 GATE_FNS = ('charbonnier', 'pm_rational', 'pm_exp', 'gaussian')
@@ -59,6 +61,7 @@ def _load_ext():
         from mmext import _ext  # torch is imported above, so its libraries are loaded first
     except ImportError as err:
         return None, str(err)
+    _register_op()
     return _ext, ''
 
 
@@ -261,35 +264,65 @@ def sdc_reference(u: torch.Tensor,
     return torch.einsum('bgckhw,gock->bgohw', x, w).reshape(batch, c_out, height, width)
 
 
-class SemanticDifferenceConv2dFunction(torch.autograd.Function):
-    """Autograd wrapper of the compiled op (``mmext._ext.sdc_forward`` / ``sdc_backward``).
+def _sdc_fake(u: torch.Tensor,
+              v: torch.Tensor,
+              weight: torch.Tensor,
+              lam: torch.Tensor,
+              dilation: int = 1,
+              groups: int = 1,
+              gate_fn: str = 'charbonnier',
+              guidance: str = 'per_channel',
+              invert_gate: bool = False,
+              padding_mode: str = 'zeros') -> torch.Tensor:
+    """Shape inference of ``mmext::sdc`` (defaults as in its schema; the dispatcher drops arguments equal to them):
+    [B, C_out, H, W], contiguous, in u's dtype, as the kernels return it."""
+    torch._check(u.dim() == 4 and v.dim() == 4 and weight.dim() == 4,
+                 lambda: f'sdc: u, v and weight must be 4-D, got {u.dim()}, {v.dim()} and {weight.dim()} dims')
+    torch._check(v.shape[0] == u.shape[0] and v.shape[2:] == u.shape[2:],
+                 lambda: f'sdc: v {tuple(v.shape)} must match u {tuple(u.shape)} in B, H and W (resize it first)')
+    torch._check(weight.shape[1] * groups == u.shape[1],
+                 lambda: f'sdc: weight {tuple(weight.shape)} needs C_in / groups = {u.shape[1]} / {groups} inputs')
+    return u.new_empty(u.shape[0], weight.shape[0], u.shape[2], u.shape[3])
 
-    Under CUDA autocast the inputs are cast to fp32 (the gate overflows fp16); outside autocast the CUDA kernel
-    also runs fp16 and bf16 with fp32 gates and accumulation. ``lam`` is a float32 or float64 tensor whatever the
-    inputs' dtype.
+
+def _sdc_backward_fake(grad_out: torch.Tensor, u: torch.Tensor, v: torch.Tensor, weight: torch.Tensor,
+                       lam: torch.Tensor, *options) -> Tuple[torch.Tensor, ...]:
+    """Shape inference of ``mmext::sdc_backward``: contiguous gradients of (u, v, weight, lam)."""
+    return tuple(t.new_empty(t.shape) for t in (u, v, weight, lam))
+
+
+def _sdc_setup_context(ctx, inputs, output) -> None:
+    ctx.save_for_backward(*inputs[:4])
+    ctx.options = inputs[4:]
+
+
+def _sdc_backward(ctx, grad_out: torch.Tensor):
+    grads = torch.ops.mmext.sdc_backward(grad_out, *ctx.saved_tensors, *ctx.options)
+    grads = [g if needed else None for g, needed in zip(grads, ctx.needs_input_grad)]
+    return (*grads, None, None, None, None, None, None)
+
+
+def _register_op() -> None:
+    """Registers the Python parts of the operator ``mmext::sdc`` (defined with its kernels in ``mmext._ext``).
+
+    * fake implementations of ``mmext::sdc`` and ``mmext::sdc_backward`` (shape inference for torch.compile,
+      torch.export and meta tensors);
+    * the autograd formula of ``mmext::sdc``: its gradients (u, v, weight, lam) come from ``mmext::sdc_backward``;
+      a second derivative is not implemented;
+    * the autocast policy: in a CPU or CUDA autocast region the op casts u, v, weight and lam to float32
+      (float64 tensors stay) and runs in float32 with autocast off, so it returns float32 whatever the autocast
+      dtype. The squared guidance differences ``(dV / lam)^2`` overflow fp16 once ``|dV| / lam > 256``; the
+      weighted sum is a small share of a network's cost.
     """
+    torch.library.register_fake('mmext::sdc', _sdc_fake)
+    torch.library.register_fake('mmext::sdc_backward', _sdc_backward_fake)
+    torch.library.register_autograd('mmext::sdc', _sdc_backward, setup_context=_sdc_setup_context)
+    for device_type in ('cpu', 'cuda'):
+        torch.library.register_autocast('mmext::sdc', device_type, torch.float32)
 
-    @staticmethod
-    @torch.amp.custom_fwd(device_type='cuda', cast_inputs=torch.float32)
-    def forward(ctx, u: torch.Tensor, v: torch.Tensor, weight: torch.Tensor, lam: torch.Tensor, dilation: int,
-                groups: int, gate_id: int, shared: bool, invert_gate: bool, replicate: bool) -> torch.Tensor:
-        ext = _load_ext()[0]
-        u, v, weight, lam = (t.contiguous() for t in (u, v, weight, lam))
-        out = u.new_empty(u.shape[0], weight.shape[0], u.shape[2], u.shape[3])
-        ext.sdc_forward(u, v, weight, lam, out, dilation, groups, gate_id, shared, invert_gate, replicate)
-        ctx.save_for_backward(u, v, weight, lam)
-        ctx.options = (dilation, groups, gate_id, shared, invert_gate, replicate)
-        return out
 
-    @staticmethod
-    @torch.amp.custom_bwd(device_type='cuda')
-    @once_differentiable
-    def backward(ctx, grad_out: torch.Tensor):
-        u, v, weight, lam = ctx.saved_tensors
-        grads = [torch.empty_like(t) for t in (u, v, weight, lam)]
-        _load_ext()[0].sdc_backward(grad_out.contiguous(), u, v, weight, lam, *grads, *ctx.options)
-        grads = [g if needed else None for g, needed in zip(grads, ctx.needs_input_grad)]
-        return (*grads, None, None, None, None, None, None)
+# The operator is complete as soon as mmext.ops is imported (torch.ops.mmext.sdc can be called directly).
+_load_ext()
 
 
 _trace_as_one_op = False
@@ -299,8 +332,8 @@ _trace_as_one_op = False
 def sdc_traced_as_one_op():
     """Within this context, a traced SDC call (``torch.jit.trace``) is recorded as one graph node.
 
-    The compiled op always traces as one node, ``prim::PythonOp.SemanticDifferenceConv2dFunction``; within this
-    context the reference's torch ops are recorded as one ``prim::PythonOp.SemanticDifferenceConv2dOp`` node too.
+    The compiled op always traces as one node, ``mmext::sdc``; within this context the reference's torch ops are
+    recorded as one ``prim::PythonOp.SemanticDifferenceConv2dOp`` node too.
     Both take (u, v, weight, ...) as inputs and the values are unchanged. FLOP counters thus see one op per call
     whichever implementation runs (:func:`mmext.utils.flop_analyzer`, which ``tools/analysis_tools/get_flops.py``
     uses, enters this context). Outside it, the reference traces as plain torch ops, so it stays exportable (ONNX,
@@ -332,12 +365,8 @@ def _run_impl(u: torch.Tensor, v: torch.Tensor, weight: torch.Tensor, *, impl: s
     if impl == 'reference':
         return sdc_reference(u, v, weight, lam=lam, dilation=dilation, groups=groups, gate_fn=gate_fn,
                              guidance=guidance, invert_gate=invert_gate, padding_mode=padding_mode)
-    # CPU kernels are compiled for fp32/fp64: lower precisions run in fp32 there.
-    kernel_dtype = torch.float32 if impl == 'cpu' and u.dtype not in (torch.float32, torch.float64) else u.dtype
-    return SemanticDifferenceConv2dFunction.apply(u.to(kernel_dtype), v.to(kernel_dtype), weight.to(kernel_dtype),
-                                                  _lam_tensor(lam, u.device), dilation, groups,
-                                                  GATE_FNS.index(gate_fn), guidance == 'shared', invert_gate,
-                                                  padding_mode == 'replicate').to(u.dtype)
+    return torch.ops.mmext.sdc(u, v, weight, _lam_tensor(lam, u.device), dilation, groups, gate_fn, guidance,
+                               invert_gate, padding_mode)
 
 
 def _lam_tensor(lam: Lam, device: torch.device) -> torch.Tensor:

@@ -4,10 +4,10 @@ mmengine 0.10.7 (like fvcore) traces the model and counts FLOPs per aten op; it 
 which is what ViT papers call "FLOPs" (DeiT-S: 4.6 G). It has no handle for ``aten::scaled_dot_product_attention``,
 which mmpretrain's and mmseg's attention layers call on torch >= 2.0, so the QK^T and AV products (0.36 G of DeiT-S)
 are reported as "unsupported" and left out. Nor can it see into mmext's semantic difference convolution (SDC, the op
-of the SDN neck): the compiled kernel traces as one opaque Python op. :func:`flop_analyzer` adds handles for both,
-and traces every SDC call as one op whichever implementation runs (:func:`mmext.ops.sdc.sdc_traced_as_one_op`), so
-the count does not depend on whether the extension is built. ``get_model_complexity_info`` cannot take extra
-handles, hence a function of our own.
+of the SDN neck): the compiled kernel traces as one opaque operator, ``mmext::sdc``. :func:`flop_analyzer` adds
+handles for both, and traces every SDC call as one op whichever implementation runs
+(:func:`mmext.ops.sdc.sdc_traced_as_one_op`), so the count does not depend on whether the extension is built.
+``get_model_complexity_info`` cannot take extra handles, hence a function of our own.
 
 What is still not counted, on purpose: index ops (``gather``, ``scatter``, ``topk``, ``argsort``) move data and do
 no arithmetic; element-wise ops (softmax, GELU, residual adds, the weighted sums of token merging) are not counted
@@ -69,11 +69,11 @@ def sdc_flop_jit(inputs: List[Any], outputs: List[Any]) -> Counter:
 
 #: op handles added to mmengine's defaults: ``F.scaled_dot_product_attention`` traces as one aten op; an SDC call
 #: as ``SemanticDifferenceConv2dOp`` inside :func:`mmext.ops.sdc.sdc_traced_as_one_op` (which :func:`flop_analyzer`
-#: enters) and as the compiled op's ``SemanticDifferenceConv2dFunction`` outside it.
+#: enters) and as the operator ``mmext::sdc`` of the compiled extension.
 EXTRA_FLOP_HANDLES = {
     'aten::scaled_dot_product_attention': sdpa_flop_jit,
     'prim::PythonOp.SemanticDifferenceConv2dOp': sdc_flop_jit,
-    'prim::PythonOp.SemanticDifferenceConv2dFunction': sdc_flop_jit,
+    'mmext::sdc': sdc_flop_jit,
 }
 
 

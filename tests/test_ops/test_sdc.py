@@ -291,12 +291,12 @@ def test_kernels_get_lam_in_full_precision(monkeypatch, dtype):
     # the inputs' dtype, so 0.7 is not rounded to fp16 (0.69971) and 1e5 does not overflow it.
     received = []
 
-    def fake_apply(u, v, weight, lam, *options):
+    def fake_op(u, v, weight, lam, *options):
         received.append(lam)
         return u.new_zeros(u.shape[0], weight.shape[0], *u.shape[2:])
 
     monkeypatch.setattr(sdc_module, '_resolve_impl', lambda impl, device: 'cuda')
-    monkeypatch.setattr(sdc_module.SemanticDifferenceConv2dFunction, 'apply', fake_apply)
+    monkeypatch.setattr(torch.ops.mmext, 'sdc', fake_op, raising=False)
     u, v, weight, _ = [t.detach().to(dtype) for t in _inputs()]
     for lam in (0.7, 1e5, torch.tensor(0.7, dtype=torch.float64)):
         semantic_difference_conv2d(u, v, weight, lam=lam)

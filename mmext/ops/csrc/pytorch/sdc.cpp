@@ -1,5 +1,11 @@
-// Device-agnostic entry points of the semantic difference convolution: argument checks, packing of the weight
-// without its centre tap, and dispatch to the implementation registered for the tensors' device.
+// The operator mmext::sdc: argument checks, packing of the weight without its centre tap, and dispatch to the
+// implementation registered for the tensors' device.
+#include <torch/library.h>
+
+#include <algorithm>
+#include <array>
+#include <tuple>
+
 #include "pytorch_cpp_helper.hpp"
 #include "pytorch_device_registry.hpp"
 #include "sdc_common.hpp"
@@ -67,41 +73,105 @@ Tensor pack_weight(const Tensor& weight, int64_t groups) {
       .reshape({groups, out_channels / groups, group_in * mmext::sdc::kNumTaps});
 }
 
+// The CPU kernels are compiled for float32 and float64: fp16/bf16 tensors are computed in float32 there and the
+// results rounded back. The CUDA kernels take every floating type (with float32 gates and accumulation).
+at::ScalarType kernel_dtype(const Tensor& input) {
+  const at::ScalarType dtype = input.scalar_type();
+  return input.is_cpu() && dtype != at::kFloat && dtype != at::kDouble ? at::kFloat : dtype;
+}
+
+// Options of the op as the kernels take them. The schema spells them as in the Python API (strings), so that
+// exported graphs and ONNX custom nodes are readable.
+struct Options {
+  int64_t dilation, groups, gate_fn;
+  bool shared_gate, invert_gate, replicate_pad;
+};
+
+Options parse_options(int64_t dilation, int64_t groups, c10::string_view gate_fn, c10::string_view guidance,
+                      bool invert_gate, c10::string_view padding_mode) {
+  constexpr std::array<c10::string_view, 4> gate_names = {"charbonnier", "pm_rational", "pm_exp", "gaussian"};
+  const auto gate = std::find(gate_names.begin(), gate_names.end(), gate_fn);
+  TORCH_CHECK(gate != gate_names.end(), "sdc: gate_fn must be one of charbonnier, pm_rational, pm_exp, gaussian, got '",
+              gate_fn, "'");
+  TORCH_CHECK(guidance == "per_channel" || guidance == "shared",
+              "sdc: guidance must be 'per_channel' or 'shared', got '", guidance, "'");
+  TORCH_CHECK(padding_mode == "zeros" || padding_mode == "replicate",
+              "sdc: padding_mode must be 'zeros' or 'replicate', got '", padding_mode, "'");
+  return {dilation, groups, gate - gate_names.begin(), guidance == "shared", invert_gate, padding_mode == "replicate"};
+}
+
 }  // namespace
 
-void sdc_forward(Tensor input, Tensor guidance, Tensor weight, Tensor lam, Tensor output, int64_t dilation,
-                 int64_t groups, int64_t gate_fn, bool shared_gate, bool invert_gate, bool replicate_pad) {
-  check_args(input, guidance, weight, lam, dilation, groups, gate_fn, shared_gate);
-  TORCH_CHECK(output.sizes() == at::IntArrayRef({input.size(0), weight.size(0), input.size(2), input.size(3)}),
-              "sdc: output must have shape [B, C_out, H, W], got ", output.sizes());
+Tensor sdc(const Tensor& u, const Tensor& v, const Tensor& weight, const Tensor& lam, int64_t dilation, int64_t groups,
+           c10::string_view gate_fn, c10::string_view guidance, bool invert_gate, c10::string_view padding_mode) {
+  const Options opt = parse_options(dilation, groups, gate_fn, guidance, invert_gate, padding_mode);
+  check_args(u, v, weight, lam, opt.dilation, opt.groups, opt.gate_fn, opt.shared_gate);
+  const at::ScalarType dtype = kernel_dtype(u);
+  const Tensor input = u.to(dtype).contiguous(), guide = v.to(dtype).contiguous();
+  Tensor output = at::empty({input.size(0), weight.size(0), input.size(2), input.size(3)}, input.options());
   if (is_empty(input, output)) {
     output.zero_();
-    return;
+  } else {
+    sdc_forward_impl(input, guide, pack_weight(weight.to(dtype), opt.groups), lam, output, opt.dilation, opt.groups,
+                     opt.gate_fn, opt.shared_gate, opt.invert_gate, opt.replicate_pad);
   }
-  sdc_forward_impl(input, guidance, pack_weight(weight, groups), lam, output, dilation, groups, gate_fn, shared_gate,
-                   invert_gate, replicate_pad);
+  return output.to(u.scalar_type());
 }
 
-void sdc_backward(Tensor grad_output, Tensor input, Tensor guidance, Tensor weight, Tensor lam, Tensor grad_input,
-                  Tensor grad_guidance, Tensor grad_weight, Tensor grad_lam, int64_t dilation, int64_t groups,
-                  int64_t gate_fn, bool shared_gate, bool invert_gate, bool replicate_pad) {
-  check_args(input, guidance, weight, lam, dilation, groups, gate_fn, shared_gate);
-  TORCH_CHECK(grad_output.sizes() == at::IntArrayRef({input.size(0), weight.size(0), input.size(2), input.size(3)}),
+std::tuple<Tensor, Tensor, Tensor, Tensor> sdc_backward(const Tensor& grad_output, const Tensor& u, const Tensor& v,
+                                                        const Tensor& weight, const Tensor& lam, int64_t dilation,
+                                                        int64_t groups, c10::string_view gate_fn,
+                                                        c10::string_view guidance, bool invert_gate,
+                                                        c10::string_view padding_mode) {
+  const Options opt = parse_options(dilation, groups, gate_fn, guidance, invert_gate, padding_mode);
+  check_args(u, v, weight, lam, opt.dilation, opt.groups, opt.gate_fn, opt.shared_gate);
+  TORCH_CHECK(grad_output.sizes() == at::IntArrayRef({u.size(0), weight.size(0), u.size(2), u.size(3)}),
               "sdc: grad_output must have shape [B, C_out, H, W], got ", grad_output.sizes());
-  TORCH_CHECK(grad_input.sizes() == input.sizes() && grad_guidance.sizes() == guidance.sizes() &&
-                  grad_weight.sizes() == weight.sizes() && grad_lam.sizes() == lam.sizes(),
-              "sdc: gradient buffers must have the shapes of input, guidance, weight and lam");
-  if (is_empty(input, grad_output)) {
-    for (Tensor* grad : {&grad_input, &grad_guidance, &grad_weight, &grad_lam}) grad->zero_();
-    return;
+  const at::ScalarType dtype = kernel_dtype(u);
+  const Tensor input = u.to(dtype).contiguous(), guide = v.to(dtype).contiguous();
+  const Tensor grad = grad_output.to(dtype).contiguous();
+  Tensor grad_input = at::empty(input.sizes(), input.options());
+  Tensor grad_guidance = at::empty(guide.sizes(), guide.options());
+  Tensor grad_weight = at::zeros(weight.sizes(), input.options());
+  Tensor grad_lam = at::empty(lam.sizes(), lam.options());
+  if (is_empty(input, grad)) {
+    for (Tensor* g : {&grad_input, &grad_guidance, &grad_lam}) g->zero_();
+  } else {
+    const Tensor weight8 = pack_weight(weight.to(dtype), opt.groups);
+    Tensor grad_weight8 = at::zeros_like(weight8);
+    sdc_backward_impl(grad, input, guide, weight8, lam, grad_input, grad_guidance, grad_weight8, grad_lam,
+                      opt.dilation, opt.groups, opt.gate_fn, opt.shared_gate, opt.invert_gate, opt.replicate_pad);
+    // The centre tap never reaches the output, so its gradient stays exactly zero.
+    grad_weight.view({weight.size(0), weight.size(1), 9})
+        .index_copy_(2, non_centre_taps(weight),
+                     grad_weight8.view({weight.size(0), weight.size(1), mmext::sdc::kNumTaps}));
   }
-  const Tensor weight8 = pack_weight(weight, groups);
-  Tensor grad_weight8 = at::zeros_like(weight8);
-  sdc_backward_impl(grad_output, input, guidance, weight8, lam, grad_input, grad_guidance, grad_weight8, grad_lam,
-                    dilation, groups, gate_fn, shared_gate, invert_gate, replicate_pad);
-  // The centre tap never reaches the output, so its gradient is exactly zero.
-  grad_weight.zero_();
-  grad_weight.view({weight.size(0), weight.size(1), 9})
-      .index_copy_(2, non_centre_taps(weight),
-                   grad_weight8.view({weight.size(0), weight.size(1), mmext::sdc::kNumTaps}));
+  return {grad_input.to(u.scalar_type()), grad_guidance.to(v.scalar_type()), grad_weight.to(weight.scalar_type()),
+          grad_lam};
 }
+
+// The operator mmext::sdc (and its backward), registered with the dispatcher so that torch.compile, torch.export
+// and TorchScript see one op. Its fake (meta) implementation, autograd formula and autocast rule are registered
+// from Python by mmext.ops.sdc, which set_python_module names so that a missing import is reported.
+TORCH_LIBRARY(mmext, m) {
+  m.set_python_module("mmext.ops.sdc");
+  m.def(
+      "sdc(Tensor u, Tensor v, Tensor weight, Tensor lam, int dilation=1, int groups=1, str gate_fn='charbonnier', "
+      "str guidance='per_channel', bool invert_gate=False, str padding_mode='zeros') -> Tensor");
+  m.def(
+      "sdc_backward(Tensor grad_output, Tensor u, Tensor v, Tensor weight, Tensor lam, int dilation, int groups, "
+      "str gate_fn, str guidance, bool invert_gate, str padding_mode) -> (Tensor, Tensor, Tensor, Tensor)");
+}
+
+// One kernel for both devices: sdc_forward_impl / sdc_backward_impl dispatch to the device's implementation.
+TORCH_LIBRARY_IMPL(mmext, CPU, m) {
+  m.impl("sdc", &sdc);
+  m.impl("sdc_backward", &sdc_backward);
+}
+
+#ifdef MMEXT_WITH_CUDA
+TORCH_LIBRARY_IMPL(mmext, CUDA, m) {
+  m.impl("sdc", &sdc);
+  m.impl("sdc_backward", &sdc_backward);
+}
+#endif
