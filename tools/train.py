@@ -4,14 +4,14 @@
                           [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
 """
 import argparse
-import logging
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without installing
 
-from mmengine.logging import print_log  # noqa: E402
+from mmengine.device import get_device  # noqa: E402
 
+from mmext.utils.amp import amp_optim_wrapper_cfg  # noqa: E402
 from mmext.utils.launch import add_common_args, build_runner, load_config  # noqa: E402
 
 
@@ -24,7 +24,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=str,
         const='auto',
         help='resume from the given checkpoint, or from the latest checkpoint in the work dir when no path is given')
-    parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision training')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision: fp16 autocast with dynamic loss scaling on a GPU, bf16 autocast on a CPU')
     parser.add_argument(
         '--auto-scale-lr', action='store_true', help='scale the learning rate by the actual total batch size')
     add_common_args(parser)
@@ -35,14 +38,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = load_config(args)
     if args.amp:
-        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_wrapper == 'AmpOptimWrapper':
-            print_log('AMP training is already enabled in the config.', logger='current', level=logging.WARNING)
-        elif optim_wrapper == 'OptimWrapper':
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
-        else:
-            raise ValueError(f'--amp needs optim_wrapper.type OptimWrapper or AmpOptimWrapper, got {optim_wrapper}')
+        # fp16 with loss scaling on a GPU (mmengine's AmpOptimWrapper), bf16 autocast on a CPU-only machine
+        cfg.optim_wrapper = amp_optim_wrapper_cfg(cfg.optim_wrapper, get_device())
     if args.auto_scale_lr:
         if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
             raise ValueError('--auto-scale-lr needs auto_scale_lr = dict(base_batch_size=...) in the config')

@@ -8,6 +8,7 @@ Shape shorthand: B = batch, T = frames, D = per-frame features, T' = T // pool, 
 """
 from typing import Dict, Optional
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
@@ -64,6 +65,9 @@ class SeqLSTMEncoder(BaseModule):
         x = self.input_bn(x.transpose(1, 2))
         if self.pool > 1:
             x = F.avg_pool1d(x, self.pool)
-        _, (h_last, _) = self.lstm(x.transpose(1, 2))
+        # Outside CPU autocast: oneDNN runs a bf16 LSTM only on CPUs with bf16 instructions (AVX512-BF16, AMX) and
+        # fails on the others; this 64-unit LSTM is cheap in fp32. CUDA autocast (fp16 cuDNN LSTM) is unaffected.
+        with torch.autocast(device_type='cpu', enabled=False):
+            _, (h_last, _) = self.lstm(x.transpose(1, 2).float())
         x = self.lstm_dropout(self.lstm_bn(F.relu(h_last[-1])))
         return self.hidden(x)
