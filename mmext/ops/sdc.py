@@ -65,6 +65,8 @@ def _load_ext():
     return _ext, ''
 
 
+# torch.compile reads the answer instead of tracing the import (it would re-run the op registration).
+@torch.compiler.assume_constant_result
 def available_impls() -> Tuple[str, ...]:
     """Implementations usable in this installation, e.g. ``('reference', 'cpu')``."""
     ext = _load_ext()[0]
