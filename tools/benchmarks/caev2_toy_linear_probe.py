@@ -12,19 +12,19 @@ Finished runs are reused (``--rerun`` trains them again), so an interrupted swee
 std is the sample standard deviation (ddof=1) over seeds.
 """
 import argparse
-import glob
-import json
 import logging
 import os
 import os.path as osp
-import subprocess
 import sys
-from typing import List, Optional
+from typing import List
 
-import numpy as np
 import torch
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))  # run from a checkout
+
+from tools.reproduction import runs  # noqa: E402
+from tools.reproduction.runs import REPO_ROOT, last_scalars, train  # noqa: E402
+
 PRETRAIN = osp.join('configs', 'cae_v2', 'caev2_vit-tiny-p4_1xb64-50e_synthetic-shapes-32px.py')
 PROBE = osp.join('configs', 'cae_v2', 'benchmarks', 'beit-tiny-p4_1xb100-linear-30e_synthetic-shapes-32px.py')
 METRIC = 'accuracy/top1'
@@ -39,27 +39,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--probe-options', nargs='*', default=[], help='extra key=value for the probes')
     parser.add_argument('--rerun', action='store_true', help='train again even if a run has finished')
     return parser.parse_args(argv)
-
-
-def train(config: str, run_dir: str, options: List[str]) -> None:
-    os.makedirs(run_dir, exist_ok=True)
-    cmd = [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), config, '--work-dir', run_dir, '--cfg-options',
-           *options]
-    env = dict(os.environ)
-    env.setdefault('OMP_NUM_THREADS', '1')
-    print('$', ' '.join(cmd), flush=True)
-    with open(osp.join(run_dir, 'train_stdout.log'), 'w') as log:
-        subprocess.run(cmd, check=True, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
-
-
-def last_scalars(run_dir: str, key: str) -> Optional[float]:
-    """The last logged value of ``key`` in the newest ``scalars.json`` under ``run_dir``, or None."""
-    for path in sorted(glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json')), reverse=True):
-        with open(path) as f:
-            values = [entry[key] for entry in map(json.loads, filter(str.strip, f)) if key in entry]
-        if values:
-            return float(values[-1])
-    return None
 
 
 def save_weights(state_dict: dict, path: str) -> None:
@@ -98,7 +77,7 @@ def random_init_weights(config: str, seed: int, path: str) -> None:
 
 
 def mean_std(values: List[float]) -> str:
-    return f'{np.mean(values):.1f} ± {np.std(values, ddof=1) if len(values) > 1 else 0.0:.1f}'
+    return runs.mean_std(values, digits=1)
 
 
 def main(argv=None) -> None:
