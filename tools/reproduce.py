@@ -1,0 +1,130 @@
+"""Reproduce mmext's benchmark tables.
+
+Mini suite (CPU, minutes): every method's toy experiment next to its baseline, with a table and a figure::
+
+    python tools/reproduce.py --suite mini                        # 1 seed, mini settings, ~15 min on 2 cores
+    python tools/reproduce.py --suite mini --seeds 0 1 2          # mean ± std over 3 seeds
+    python tools/reproduce.py --suite mini --protocol readme --seeds 0 1 2   # the READMEs' toy numbers (hours)
+    python tools/reproduce.py --suite mini --only sdn bat --jobs 2
+
+Results are cached per job and seed under the work dir (default ``work_dirs/reproduce_<protocol>``): a rerun, or a
+run after an interruption, skips what has finished. ``results.md``, ``results.json`` and ``results.png`` are
+written there. Each row gives mean ± sample std over seeds and its difference to the experiment's baseline, with a
+plain statement of whether that difference is within the seed noise.
+
+Paper suite: the published numbers next to real full-scale runs (MMEngine work dirs of ``tools/train.py`` /
+``tools/dist_train.sh``), and the command for every setting that has no run yet::
+
+    python tools/reproduce.py --suite paper --work-dirs work_dirs/
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import platform
+import sys
+import time
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout without installing
+
+from tools.reproduction import mini, report  # noqa: E402
+from tools.reproduction.paper import PAPER_RESULTS, paper_report  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog='\n'.join(__doc__.splitlines()[2:]))
+    parser.add_argument('--suite', choices=('mini', 'paper'), default='mini')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0], help='mini: seeds of every job (default: 0)')
+    parser.add_argument('--protocol', choices=('mini', 'readme'), default='mini',
+                        help="mini: shortened settings (default); readme: the method READMEs' toy protocols")
+    parser.add_argument('--work-dir', help='mini: cache and outputs (default: work_dirs/reproduce_<protocol>)')
+    parser.add_argument('--only', nargs='+', metavar='EXPERIMENT', help='mini: a subset of the experiments')
+    parser.add_argument('--jobs', type=int, default=2, help='mini: jobs run at the same time (one thread each)')
+    parser.add_argument('--rerun', action='store_true', help='mini: ignore the cache and run every job again')
+    parser.add_argument('--work-dirs', nargs='*', default=[], help='paper: work dirs of real runs (searched below)')
+    parser.add_argument('--paper-results', default=PAPER_RESULTS, help='paper: the published numbers (YAML)')
+    parser.add_argument('--out', help='paper: also write the tables to this Markdown file')
+    return parser.parse_args(argv)
+
+
+def select_experiments(names):
+    experiments = mini.default_experiments()
+    if not names:
+        return experiments
+    known = {e.name: e for e in experiments}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f'--only: unknown experiment(s) {unknown}; choose from {sorted(known)}')
+    return [known[n] for n in names]
+
+
+def load_average() -> str:
+    return ' '.join(f'{v:.2f}' for v in os.getloadavg()) if hasattr(os, 'getloadavg') else 'n/a'
+
+
+def markdown(experiments, outcome: dict, args, wall: float, load_start: str, load_end: str) -> str:
+    seeds = ', '.join(map(str, args.seeds))
+    lines = [f'# mmext {args.protocol} suite: toy experiments next to their baselines', '',
+             f'Seeds: {seeds} ({len(args.seeds)}). Cells: mean ± sample std over seeds (the mean alone with one '
+             'seed). Δ: difference of the means of the first metric to the baseline row; "within noise" when '
+             '|Δ| is below the 95 % quantile of Student\'s t times its standard error (pooled std of the two rows '
+             'over seeds × sqrt(1/n + 1/n)), i.e. a t-test at 5 % finds no difference.', '',
+             f'Wall time {wall / 60:.1f} min with {args.jobs} job(s) at a time on {os.cpu_count()} CPU(s) '
+             f'({platform.processor() or platform.machine()}), load average (1/5/15 min) {load_start} at the start, '
+             f'{load_end} at the end (jobs served from the cache take no time).', '']
+    if args.protocol == 'mini':
+        lines += ['**Mini settings**: shorter schedules than the method READMEs\' toy protocols, so the numbers are '
+                  'not the READMEs\' (run `--protocol readme --seeds 0 1 2` for those). What changes is given under '
+                  'each table.', '']
+    results = outcome['results']
+    for experiment in experiments:
+        lines += [f'## {experiment.title}', '']
+        if experiment.name in results:
+            lines += report.experiment_table(experiment, results[experiment.name])
+        else:
+            lines.append('No job of this experiment finished.')
+        job_times = [outcome['seconds'][(job.name, s)] for job in experiment.jobs for s in args.seeds
+                     if (job.name, s) in outcome['seconds']]
+        lines += ['', f'Settings ({args.protocol}): {experiment.notes[args.protocol]}.',
+                  f'Job time: {sum(job_times) / 60:.1f} min over {len(job_times)} job run(s).', '']
+    if outcome['failures']:
+        lines += ['## Failed jobs', ''] + [f'- {name} seed {seed}: {error}' for name, seed, error in
+                                           outcome['failures']] + ['']
+    return '\n'.join(lines)
+
+
+def run_mini(args) -> int:
+    experiments = select_experiments(args.only)
+    work_dir = osp.abspath(args.work_dir or osp.join('work_dirs', f'reproduce_{args.protocol}'))
+    load_start, start = load_average(), time.perf_counter()
+    outcome = mini.run_suite(experiments, args.seeds, work_dir, args.protocol, args.jobs, args.rerun)
+    wall = time.perf_counter() - start
+    text = markdown(experiments, outcome, args, wall, load_start, load_average())
+    with open(osp.join(work_dir, 'results.md'), 'w') as f:
+        f.write(text)
+    with open(osp.join(work_dir, 'results.json'), 'w') as f:
+        json.dump(dict(protocol=args.protocol, seeds=args.seeds, wall_seconds=round(wall, 1),
+                       results=outcome['results'], failures=outcome['failures']), f, indent=1)
+    report.plot(experiments, outcome['results'], osp.join(work_dir, 'results.png'),
+                f'mmext {args.protocol} suite, seeds {", ".join(map(str, args.seeds))}')
+    print(text)
+    print(f'written: {work_dir}/results.md, results.json, results.png')
+    return 1 if outcome['failures'] else 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.suite == 'paper':
+        text = paper_report(args.work_dirs, args.paper_results)
+        print(text)
+        if args.out:
+            with open(args.out, 'w') as f:
+                f.write(text)
+        return 0
+    return run_mini(args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
