@@ -1,9 +1,15 @@
-# The two entry points of the README. Both set up .venv first (idempotent, seconds once it exists).
+# The entry points of the README. Each sets up .venv first (idempotent, seconds once it exists).
 PY := .venv/bin/python
+# Extra arguments of `make reproduce`, e.g. ARGS="--seeds 0 1 2" or ARGS="--only sdn bat".
+ARGS ?=
 
-.PHONY: setup demo test
+.PHONY: setup reproduce demo test
 setup:
 	bash tools/setup_env.sh
+
+# The main job: every method's toy experiment next to its baseline (CPU), table + figure in work_dirs/reproduce_mini.
+reproduce: setup
+	$(PY) tools/reproduce.py --suite mini $(ARGS)
 
 demo: setup
 	$(PY) tools/demo.py
