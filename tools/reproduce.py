@@ -68,9 +68,9 @@ def markdown(experiments, outcome: dict, args, wall: float, load_start: str, loa
     seeds = ', '.join(map(str, args.seeds))
     lines = [f'# mmext {args.protocol} suite: toy experiments next to their baselines', '',
              f'Seeds: {seeds} ({len(args.seeds)}). Cells: mean ± sample std over seeds (the mean alone with one '
-             'seed). Δ: difference of the means of the first metric to the baseline row; "within noise" when '
-             '|Δ| is below the 95 % quantile of Student\'s t times its standard error (pooled std of the two rows '
-             'over seeds × sqrt(1/n + 1/n)), i.e. a t-test at 5 % finds no difference.', '',
+             'seed). Δ: difference of the means to the baseline row (marked "baseline"), in standard errors '
+             '(SE = pooled std of the two rows over seeds × sqrt(1/n + 1/n)); "within noise" when |Δ| / SE is below '
+             'the 95 % quantile of Student\'s t (the number after "<"), i.e. a t-test at 5 % finds no difference.', '',
              f'Wall time {wall / 60:.1f} min with {args.jobs} job(s) at a time on {os.cpu_count()} CPU(s) '
              f'({platform.processor() or platform.machine()}), load average (1/5/15 min) {load_start} at the start, '
              f'{load_end} at the end (jobs served from the cache take no time).', '']

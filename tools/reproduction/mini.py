@@ -26,8 +26,7 @@ SEG_METRICS = ('mIoU', 'mBIoU', 'aAcc')
 
 @dataclass(frozen=True)
 class Metric:
-    """A column: the key the job returns, its table label, decimals. The first metric of an experiment is the one
-    compared against the baseline and plotted."""
+    """A column: the key the job returns, its table label, decimals."""
     key: str
     label: str
     digits: int = 2
@@ -59,6 +58,12 @@ class Experiment:
     jobs: Sequence[Job]
     settings: Dict[str, dict]  # protocol ('mini' / 'readme') -> settings handed to every job
     notes: Dict[str, str] = field(default_factory=dict)  # protocol -> what runs, in words
+    compare: Sequence[str] = ()  # metric keys with a Δ column and a figure panel; default: the first metric
+
+    @property
+    def compared(self) -> List[Metric]:
+        keys = self.compare or (self.metrics[0].key, )
+        return [m for m in self.metrics if m.key in keys]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -199,6 +204,7 @@ def default_experiments() -> List[Experiment]:
                                 'FCN (baseline)', 1.0),
                   seg_train_job('sdn/sdn', 'configs/sdn/sdn-fcn_r18-w16-d8_1xb8-1k_synthetic-64x64.py', '+SDN', 1.3)),
             settings={'mini': {'iters': 300}, 'readme': {'iters': 1000}},
+            compare=('mIoU', 'mBIoU'),
             notes={'mini': '300 of the README\'s 1000 iterations (batch 8); validation after the last iteration',
                    'readme': '1000 iterations, batch 8, validation after the last iteration (configs/sdn/README.md)'}),
         Experiment(
@@ -222,9 +228,10 @@ def default_experiments() -> List[Experiment]:
             title='BAT / EViT / ToMe token reduction vs DeiT (keep rate 0.7)',
             rows=tuple(BAT_MODES),
             baseline='DeiT (keep rate 1)',
-            metrics=(Metric('top1', 'top-1 % (toy ViT, 32 px)', 1), Metric('gflops', 'GFLOPs (DeiT-S, 224)', 3),
-                     Metric('speedup', 'img/s vs DeiT (DeiT-S, 224, CPU)', 2)),
+            metrics=(Metric('top1', 'top-1 % (toy ViT)', 1), Metric('gflops', 'GFLOPs (DeiT-S 224)', 3),
+                     Metric('speedup', 'speed vs DeiT (DeiT-S 224)', 2)),
             jobs=(*(bat_train_job(row, 1.2) for row in BAT_MODES), bat_throughput_job(1.0)),
+            compare=('top1', 'speedup'),
             settings={'mini': {'epochs': 10, 'batch': 8, 'rounds': 6},
                       'readme': {'epochs': 30, 'batch': 32, 'rounds': 12}},
             notes={'mini': 'toy ViT (6 layers, 96 wide, 4 px patches) trained 10 of the README\'s 30 epochs in each '
@@ -251,6 +258,7 @@ def default_experiments() -> List[Experiment]:
             baseline='visual + audio + text',
             metrics=(Metric('arousal_ccc', 'arousal CCC', 3), Metric('valence_ccc', 'valence CCC', 3)),
             jobs=(emotion_job(6.0), ),
+            compare=('arousal_ccc', 'valence_ccc'),
             settings={'mini': {'epochs': 8, 'data_root': 'data/omg_synthetic'},
                       'readme': {'epochs': None, 'data_root': 'data/omg_synthetic'}},
             notes={'mini': '8 of the README\'s 60 epochs per model (8 models: 4 modality settings x 2 targets), '

@@ -41,8 +41,8 @@ def noise_statement(values: Sequence[float], baseline: Sequence[float], digits: 
         digits (int): decimals of Δ.
 
     Returns:
-        str: e.g. ``'+0.54, within noise (1.7 SE; 95 % needs 2.78, 3 + 3 seeds)'``,
-        ``'-3.29, beyond noise (20.7 SE > 2.78, 3 + 3 seeds)'``, ``'+0.40 (1 seed: noise not estimated)'``.
+        str: e.g. ``'+0.54, within noise (1.7 SE < 2.78)'`` (|Δ| in standard errors, and the 95 % quantile of t),
+        ``'-3.29, beyond noise (20.6 SE > 2.78)'``, ``'+0.40 (1 seed: noise not estimated)'``.
     """
     from scipy.stats import t as student_t
     delta = float(np.mean(values) - np.mean(baseline))
@@ -50,89 +50,79 @@ def noise_statement(values: Sequence[float], baseline: Sequence[float], digits: 
     pooled = pooled_std(values, baseline)
     if pooled is None:
         return f'{text} (1 seed: noise not estimated)'
-    seeds = f'{len(values)} + {len(baseline)} seeds'
     critical = float(student_t.ppf(0.975, len(values) + len(baseline) - 2))
     stderr = pooled * math.sqrt(1 / len(values) + 1 / len(baseline))
     if stderr == 0:
-        return f'{text}, {"within" if delta == 0 else "beyond"} noise (no spread over {seeds})'
+        return f'{text}, {"within" if delta == 0 else "beyond"} noise (no spread over seeds)'
     ratio = abs(delta) / stderr
     if ratio < critical:
-        return f'{text}, within noise ({ratio:.1f} SE; 95 % needs {critical:.2f}, {seeds})'
-    return f'{text}, beyond noise ({ratio:.1f} SE > {critical:.2f}, {seeds})'
+        return f'{text}, within noise ({ratio:.1f} SE < {critical:.2f})'
+    return f'{text}, beyond noise ({ratio:.1f} SE > {critical:.2f})'
 
 
 def experiment_table(experiment, results: Dict[int, Dict[str, Dict[str, float]]]) -> List[str]:
-    """Markdown lines of one experiment: a row per setting, mean ± std over seeds of each metric, and Δ of the
-    primary metric against the baseline row with its noise statement.
+    """Markdown lines of one experiment: a row per setting, mean ± std over seeds of each metric, and for each
+    compared metric the Δ against the baseline row with its noise statement.
 
     Args:
-        experiment (Experiment): what was run (rows, metrics, baseline row, primary metric).
+        experiment (Experiment): what was run (rows, metrics, compared metrics, baseline row).
         results (dict[int, dict[str, dict[str, float]]]): per seed, per row, per metric key, the value.
     """
     seeds = sorted(results)
-    metrics = [m for m in experiment.metrics if any(m.key in results[s].get(r, {})
-                                                    for s in seeds for r in experiment.rows)]
-    primary = experiment.metrics[0]
-    header = ['setting', *[m.label for m in metrics], f'Δ {primary.label} vs {experiment.baseline}']
-    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
 
     def values(row: str, key: str) -> List[float]:
         return [results[s][row][key] for s in seeds if key in results[s].get(row, {})]
 
+    metrics = [m for m in experiment.metrics if any(values(r, m.key) for r in experiment.rows)]
+    compared = [m for m in experiment.compared if m in metrics]
+    header = ['setting', *[m.label for m in metrics], *[f'Δ {m.label}' for m in compared]]
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for row in experiment.rows:
         cells = [format_mean_std(values(row, m.key), m.digits) if values(row, m.key) else '–' for m in metrics]
-        ours, base = values(row, primary.key), values(experiment.baseline, primary.key)
-        if row == experiment.baseline:
-            comparison = 'baseline'
-        elif ours and base:
-            comparison = noise_statement(ours, base, primary.digits)
-        else:
-            comparison = '–'
-        lines.append(f'| {row} | ' + ' | '.join(cells) + f' | {comparison} |')
+        for metric in compared:
+            ours, base = values(row, metric.key), values(experiment.baseline, metric.key)
+            if row == experiment.baseline:
+                cells.append('baseline')
+            else:
+                cells.append(noise_statement(ours, base, metric.digits) if ours and base else '–')
+        lines.append(f'| {row} | ' + ' | '.join(cells) + ' |')
     return lines
 
 
 def plot(experiments, results: Dict[str, Dict[int, Dict[str, Dict[str, float]]]], path: str, title: str) -> None:
-    """One panel per experiment: the primary metric of every row, mean over seeds with ± sample-std error bars
-    (none with one seed) and the seeds as dots; the baseline bar is grey. Written as a PNG with matplotlib's Agg."""
+    """One panel per compared metric of every experiment: each row's mean over seeds (dot) with ± sample-std bars
+    (none with one seed), the seeds as small crosses, and a dashed line at the baseline's mean (the baseline in
+    grey). Dots rather than bars: the axes do not start at zero. Written as a PNG with matplotlib's Agg backend."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    shown = [e for e in experiments if results.get(e.name)]
-    if not shown:
+    panels = [(e, m) for e in experiments if results.get(e.name) for m in e.compared]
+    if not panels:
         return
-    columns = min(3, len(shown))
-    rows = math.ceil(len(shown) / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 3.6 * rows), squeeze=False)
-    for ax in axes.flat[len(shown):]:
+    columns = min(3, len(panels))
+    rows = math.ceil(len(panels) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5.4 * columns, 0.6 + 2.6 * rows), squeeze=False)
+    for ax in axes.flat[len(panels):]:
         ax.axis('off')
-    for ax, experiment in zip(axes.flat, shown):
+    for ax, (experiment, metric) in zip(axes.flat, panels):
         per_seed = results[experiment.name]
-        key = experiment.metrics[0].key
-        labels, means, stds, dots = [], [], [], []
-        for row in experiment.rows:
-            values = [per_seed[s][row][key] for s in sorted(per_seed) if key in per_seed[s].get(row, {})]
-            if not values:
-                continue
+        shown = [(row, [per_seed[s][row][metric.key] for s in sorted(per_seed)
+                        if metric.key in per_seed[s].get(row, {})]) for row in experiment.rows]
+        shown = [(row, values) for row, values in shown if values]
+        for y, (row, values) in enumerate(shown):
             mean, std = mean_and_std(values)
-            labels.append(row)
-            means.append(mean)
-            stds.append(std or 0.0)
-            dots.append(values)
-        positions = np.arange(len(labels))
-        colours = ['0.6' if label == experiment.baseline else 'C0' for label in labels]
-        ax.barh(positions, means, xerr=stds, color=colours, capsize=3)
-        for y, values in zip(positions, dots):
-            ax.plot(values, [y] * len(values), 'k.', markersize=4)
-        ax.set_yticks(positions, labels, fontsize=8)
-        ax.invert_yaxis()
-        low = min(min(v) for v in dots)
-        high = max(max(v) for v in dots)
-        margin = max(high - low, abs(high) * 0.02, 1e-3)
-        ax.set_xlim(min(low - margin, 0) if low < 0 else max(0, low - 2 * margin), high + margin)
-        ax.set_xlabel(experiment.metrics[0].label, fontsize=8)
-        ax.set_title(experiment.title, fontsize=9)
+            colour = '0.45' if row == experiment.baseline else 'C0'
+            ax.errorbar([mean], [y], xerr=[std or 0.0], fmt='o', color=colour, capsize=4)
+            ax.plot(values, [y] * len(values), 'x', color=colour, alpha=0.6, markersize=5)
+            if row == experiment.baseline:
+                ax.axvline(mean, color='0.6', linestyle='--', linewidth=1)
+        ax.set_yticks(range(len(shown)), [row for row, _ in shown], fontsize=8)
+        ax.set_ylim(len(shown) - 0.5, -0.5)
+        ax.margins(x=0.15)
+        ax.set_xlabel(metric.label, fontsize=8)
+        ax.set_title(experiment.title, fontsize=8)
+        ax.grid(axis='x', alpha=0.3)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
