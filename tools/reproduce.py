@@ -68,12 +68,15 @@ def markdown(experiments, outcome: dict, args, wall: float, load_start: str, loa
     seeds = ', '.join(map(str, args.seeds))
     lines = [f'# mmext {args.protocol} suite: toy experiments next to their baselines', '',
              f'Seeds: {seeds} ({len(args.seeds)}). Cells: mean ± sample std over seeds (the mean alone with one '
-             'seed). Δ: difference of the means to the baseline row (marked "baseline"), in standard errors '
-             '(SE = pooled std of the two rows over seeds × sqrt(1/n + 1/n)); "within noise" when |Δ| / SE is below '
-             'the 95 % quantile of Student\'s t (the number after "<"), i.e. a t-test at 5 % finds no difference.', '',
-             f'Wall time {wall / 60:.1f} min with {args.jobs} job(s) at a time on {os.cpu_count()} CPU(s) '
-             f'({platform.processor() or platform.machine()}), load average (1/5/15 min) {load_start} at the start, '
-             f'{load_end} at the end (jobs served from the cache take no time).', '']
+             'seed). Δ: difference of the means to the baseline row (marked "baseline"); in parentheses |Δ| in '
+             'standard errors (SE = pooled std of the two rows over seeds × sqrt(1/n_a + 1/n_b)) and the 95 % '
+             'quantile of Student\'s t; "within noise" when the former is below the latter, i.e. a t-test at 5 % '
+             'finds no difference.', '',
+             f'Wall time of this invocation {wall / 60:.1f} min ({outcome["ran"]} job(s) run, the others from the '
+             f'cache), {args.jobs} job(s) at a time on {os.cpu_count()} CPU(s) '
+             f'({platform.processor() or platform.machine()}); load average (1/5/15 min) {load_start} at the start, '
+             f'{load_end} at the end. Total recorded time of the jobs: '
+             f'{sum(outcome["seconds"].values()) / 60:.1f} min.', '']
     if args.protocol == 'mini':
         lines += ['**Mini settings**: shorter schedules than the method READMEs\' toy protocols, so the numbers are '
                   'not the READMEs\' (run `--protocol readme --seeds 0 1 2` for those). What changes is given under '

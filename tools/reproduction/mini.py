@@ -312,7 +312,8 @@ def run_suite(experiments: Sequence[Experiment], seeds: Sequence[int], work_dir:
 
     Returns:
         dict: ``results[experiment][seed][row][metric]`` of every job that finished, ``failures`` (job, seed,
-        error) of the ones that raised, and ``seconds`` (wall time of the jobs that ran, per job and seed).
+        error) of the ones that raised, ``seconds`` (the recorded wall time of every finished job, per job and seed)
+        and ``ran`` (how many jobs ran now rather than coming from the cache).
     """
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -353,4 +354,4 @@ def run_suite(experiments: Sequence[Experiment], seeds: Sequence[int], work_dir:
             for row, metrics in done[(job.name, seed)].items():
                 per_row.setdefault(row, {}).update(metrics)
     seconds = {(job.name, seed): job_seconds(work_dir, job, seed) for _, job, seed in tasks if (job.name, seed) in done}
-    return dict(results=results, failures=failures, seconds=seconds)
+    return dict(results=results, failures=failures, seconds=seconds, ran=len(todo))
