@@ -50,7 +50,7 @@ def find_runs(paths: Iterable[str]) -> List[Run]:
                 # One dumped config per work dir in MMEngine's layout; several means reused folders: take the newest.
                 newest = max(configs, key=lambda c: osp.getmtime(osp.join(folder, c + '.py')))
                 found.append(Run(osp.abspath(folder), newest, entries))
-    return found
+    return sorted(found, key=lambda run: (run.config, run.work_dir))
 
 
 def select_value(entries: Sequence[dict], keys: Sequence[str], select: str) -> Optional[float]:
