@@ -40,7 +40,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--protocol', choices=('mini', 'readme'), default='mini',
                         help="mini: shortened settings (default); readme: the method READMEs' toy protocols")
     parser.add_argument('--work-dir', help='mini: cache and outputs (default: work_dirs/reproduce_<protocol>)')
-    parser.add_argument('--only', nargs='+', metavar='EXPERIMENT', help='mini: a subset of the experiments')
+    names = ', '.join(e.name for e in mini.default_experiments())
+    parser.add_argument('--only', nargs='+', metavar='EXPERIMENT', help=f'mini: a subset of the experiments: {names}')
     parser.add_argument('--jobs', type=int, default=2, help='mini: jobs run at the same time (one thread each)')
     parser.add_argument('--rerun', action='store_true', help='mini: ignore the cache and run every job again')
     parser.add_argument('--work-dirs', nargs='*', default=[], help='paper: work dirs of real runs (searched below)')
