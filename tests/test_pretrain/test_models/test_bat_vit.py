@@ -1,6 +1,7 @@
 """BATViT: equivalence with mmpretrain's VisionTransformer, checkpoint keys, token counts, gradients."""
 import pytest
 import torch
+from mmcv.cnn.bricks import DropPath
 from mmengine.runner import load_checkpoint
 from mmpretrain.registry import MODELS
 
@@ -189,3 +190,14 @@ def test_explicit_counts_and_frozen_stages(tiny_arch, randomize):
     assert [o.shape[1] for o in outs] == [144, 105, 75]
     assert not any(p.requires_grad for p in model.layers[1].parameters())
     assert model.get_layer_depth('backbone.layers.3.attn.qkv.weight', 'backbone.')[0] == 4
+
+
+def test_drop_path_compiles_without_graph_breaks(tiny_arch):
+    # mmpretrain builds the stochastic-depth rates as numpy scalars, at which torch.compile broke the graph in every
+    # layer (tools/benchmarks/bench_compile.py).
+    model = build(arch=tiny_arch, drop_path_rate=0.1)
+    model.train()
+    drop_paths = [m for m in model.modules() if isinstance(m, DropPath)]
+    assert len(drop_paths) == 2 * tiny_arch['num_layers'] and all(type(m.drop_prob) is float for m in drop_paths)
+    torch._dynamo.reset()
+    assert torch._dynamo.explain(drop_paths[-1])(torch.randn(2, 5, 48)).graph_break_count == 0

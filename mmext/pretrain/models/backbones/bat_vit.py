@@ -15,6 +15,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
+from mmcv.cnn.bricks import DropPath
 from mmpretrain.models.backbones.vision_transformer import TransformerEncoderLayer, VisionTransformer
 from mmpretrain.models.utils import resize_pos_embed
 from mmpretrain.registry import MODELS
@@ -216,6 +217,11 @@ class BATViT(VisionTransformer):
                 layer.reducer = TokenReducer(mode, cluster_ratio, clusters[j], pairs[j], knn_k, dpc_variant,
                                              dist_scale, match_metric, match_order, merge_weight, head_reduce,
                                              cluster_on)
+            # mmpretrain passes the stochastic-depth rates as numpy scalars; torch.compile breaks the graph at
+            # every comparison with one (in mmcv's drop_path), so they are kept as Python floats.
+            for module in layer.modules():
+                if isinstance(module, DropPath):
+                    module.drop_prob = float(module.drop_prob)
         # fail at build time, not in the first forward, on counts that do not fit the configured input size
         self.token_counts()
 
