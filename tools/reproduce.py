@@ -22,6 +22,7 @@ import json
 import os
 import os.path as osp
 import platform
+import resource
 import sys
 import time
 
@@ -65,7 +66,13 @@ def load_average() -> str:
     return ' '.join(f'{v:.2f}' for v in os.getloadavg()) if hasattr(os, 'getloadavg') else 'n/a'
 
 
-def markdown(experiments, outcome: dict, args, wall: float, load_start: str, load_end: str) -> str:
+def children_cpu_seconds() -> float:
+    """User + system CPU time of the finished subprocesses of this process (and theirs: data loader workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def markdown(experiments, outcome: dict, args, wall: float, cpu: float, load_start: str, load_end: str) -> str:
     seeds = ', '.join(map(str, args.seeds))
     lines = [f'# mmext {args.protocol} suite: toy experiments next to their baselines', '',
              f'Seeds: {seeds} ({len(args.seeds)}). Cells: mean ± sample std over seeds (the mean alone with one '
@@ -76,7 +83,8 @@ def markdown(experiments, outcome: dict, args, wall: float, load_start: str, loa
              f'Wall time of this invocation {wall / 60:.1f} min ({outcome["ran"]} job(s) run, the others from the '
              f'cache), {args.jobs} job(s) at a time on {os.cpu_count()} CPU(s) '
              f'({platform.processor() or platform.machine()}); load average (1/5/15 min) {load_start} at the start, '
-             f'{load_end} at the end. Total recorded time of the jobs: '
+             f'{load_end} at the end. CPU time of the jobs run now: {cpu / 60:.1f} min (user + system; on otherwise '
+             f'idle cores the wall time is about that divided by --jobs). Total recorded wall time of the jobs: '
              f'{sum(outcome["seconds"].values()) / 60:.1f} min.', '']
     if args.protocol == 'mini':
         lines += ['**Mini settings**: shorter schedules than the method READMEs\' toy protocols, so the numbers are '
@@ -102,14 +110,14 @@ def markdown(experiments, outcome: dict, args, wall: float, load_start: str, loa
 def run_mini(args) -> int:
     experiments = select_experiments(args.only)
     work_dir = osp.abspath(args.work_dir or osp.join('work_dirs', f'reproduce_{args.protocol}'))
-    load_start, start = load_average(), time.perf_counter()
+    load_start, start, cpu_start = load_average(), time.perf_counter(), children_cpu_seconds()
     outcome = mini.run_suite(experiments, args.seeds, work_dir, args.protocol, args.jobs, args.rerun)
-    wall = time.perf_counter() - start
-    text = markdown(experiments, outcome, args, wall, load_start, load_average())
+    wall, cpu = time.perf_counter() - start, children_cpu_seconds() - cpu_start
+    text = markdown(experiments, outcome, args, wall, cpu, load_start, load_average())
     with open(osp.join(work_dir, 'results.md'), 'w') as f:
         f.write(text)
     with open(osp.join(work_dir, 'results.json'), 'w') as f:
-        json.dump(dict(protocol=args.protocol, seeds=args.seeds, wall_seconds=round(wall, 1),
+        json.dump(dict(protocol=args.protocol, seeds=args.seeds, wall_seconds=round(wall, 1), cpu_seconds=round(cpu, 1),
                        results=outcome['results'], failures=outcome['failures']), f, indent=1)
     report.plot(experiments, outcome['results'], osp.join(work_dir, 'results.png'),
                 f'mmext {args.protocol} suite, seeds {", ".join(map(str, args.seeds))}')
