@@ -45,6 +45,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--only', nargs='+', metavar='EXPERIMENT', help=f'mini: a subset of the experiments: {names}')
     parser.add_argument('--jobs', type=int, default=2, help='mini: jobs run at the same time (one thread each)')
     parser.add_argument('--rerun', action='store_true', help='mini: ignore the cache and run every job again')
+    parser.add_argument('--cached-only', action='store_true',
+                        help='mini: run nothing, table what the cache holds (e.g. while another run is going)')
     parser.add_argument('--work-dirs', nargs='*', default=[], help='paper: work dirs of real runs (searched below)')
     parser.add_argument('--paper-results', default=PAPER_RESULTS, help='paper: the published numbers (YAML)')
     parser.add_argument('--out', help='paper: also write the tables to this Markdown file')
@@ -111,7 +113,8 @@ def run_mini(args) -> int:
     experiments = select_experiments(args.only)
     work_dir = osp.abspath(args.work_dir or osp.join('work_dirs', f'reproduce_{args.protocol}'))
     load_start, start, cpu_start = load_average(), time.perf_counter(), children_cpu_seconds()
-    outcome = mini.run_suite(experiments, args.seeds, work_dir, args.protocol, args.jobs, args.rerun)
+    outcome = mini.run_suite(experiments, args.seeds, work_dir, args.protocol, args.jobs, args.rerun,
+                             cached_only=args.cached_only)
     wall, cpu = time.perf_counter() - start, children_cpu_seconds() - cpu_start
     text = markdown(experiments, outcome, args, wall, cpu, load_start, load_average())
     with open(osp.join(work_dir, 'results.md'), 'w') as f:

@@ -64,6 +64,9 @@ def test_finished_jobs_are_skipped_and_settings_changes_rerun(tmp_path):
     assert first['results']['toy'][1] == {'baseline': {'score': 60.1}, 'method': {'score': 62.3}}
     second = mini.run_suite(experiments, [0, 1], work, log=quiet)
     assert len(calls(state)) == 4 and second['results'] == first['results']
+    # cached_only tables what is there and runs nothing (seed 2 is missing).
+    third = mini.run_suite(experiments, [0, 1, 2], work, log=quiet, cached_only=True)
+    assert len(calls(state)) == 4 and third['results'] == first['results'] and third['ran'] == 0
     # Other settings (here the readme protocol) are not served from the cache of the mini ones.
     mini.run_suite(experiments, [0], work, protocol='readme', log=quiet)
     assert sorted(calls(state)[4:]) == ['fast 0', 'slow 0']

@@ -307,8 +307,9 @@ def job_seconds(work_dir: str, job: Job, seed: int) -> float:
 
 
 def run_suite(experiments: Sequence[Experiment], seeds: Sequence[int], work_dir: str, protocol: str = 'mini',
-              workers: int = 1, rerun: bool = False, log=print) -> dict:
-    """Runs (or reads from the cache) every job of ``experiments`` at every seed, ``workers`` jobs at a time.
+              workers: int = 1, rerun: bool = False, log=print, cached_only: bool = False) -> dict:
+    """Runs (or reads from the cache) every job of ``experiments`` at every seed, ``workers`` jobs at a time;
+    with ``cached_only``, runs nothing and returns what the cache holds (e.g. while another process runs the suite).
 
     Returns:
         dict: ``results[experiment][seed][row][metric]`` of every job that finished, ``failures`` (job, seed,
@@ -330,6 +331,9 @@ def run_suite(experiments: Sequence[Experiment], seeds: Sequence[int], work_dir:
             log(f'cached: {job.name} seed {seed} ({result_path(work_dir, job, seed)})')
     todo.sort(key=lambda task: -task[1].cost)  # longest first: two workers end close together
     failures = []
+    if cached_only:
+        log(f'{len(todo)} job(s) not in the cache (not run: cached_only)')
+        todo = []
     if todo:
         log(f'running {len(todo)} job(s), {workers} at a time; logs under {work_dir}/<job>/seed<k>/')
         progress = ProgressBar(len(todo))
