@@ -73,9 +73,9 @@ if [ "$(installed_version mmcv)" != "$MMCV_VERSION" ]; then
   "${pip[@]}" install --no-deps "$wheel_dir"/mmcv-*.whl
 fi
 
-log "installing runtime, optional and test requirements"
+log "installing runtime, optional, deployment and test requirements"
 "${pip[@]}" install -r "$repo/requirements/mminstall.txt" -r "$repo/requirements/runtime.txt" \
-  -r "$repo/requirements/optional.txt" -r "$repo/requirements/tests.txt"
+  -r "$repo/requirements/optional.txt" -r "$repo/requirements/deploy.txt" -r "$repo/requirements/tests.txt"
 
 # mmengine and mmcv ask for opencv-python; the headless build is the one we keep (one cv2 provider only).
 if [ -n "$(installed_version opencv-python)" ]; then
