@@ -63,14 +63,20 @@ def assert_onnxruntime_matches(path: str, model: nn.Module, shape) -> float:
     return difference
 
 
-def test_sdn_toy_segmentor_runs_in_onnxruntime(tmp_path):
-    checkpoint, out = str(tmp_path / 'sdn.pth'), str(tmp_path / 'sdn.onnx')
-    model = save_trained_like_checkpoint(SDN_TOY, checkpoint)
-    verified = pytorch2onnx.main([SDN_TOY, checkpoint, '--shape', '64', '64', '--batch-size', '2', '--out', out,
-                                  '--verify'])
+def export_toy(config: str, size: int, tmp_path) -> 'onnx.ModelProto':
+    """Saves a checkpoint of the toy, exports it with the tool (its own --verify on), and checks onnxruntime against
+    a model loaded independently from the checkpoint."""
+    checkpoint, out = str(tmp_path / 'toy.pth'), str(tmp_path / 'toy.onnx')
+    model = save_trained_like_checkpoint(config, checkpoint)
+    verified = pytorch2onnx.main([config, checkpoint, '--shape', str(size), str(size), '--batch-size', '2', '--out',
+                                  out, '--verify'])
     assert verified <= ATOL
-    assert_onnxruntime_matches(out, model, (2, 3, 64, 64))
-    graph = onnx.load(out)
+    assert_onnxruntime_matches(out, model, (2, 3, size, size))
+    return onnx.load(out)
+
+
+def test_sdn_toy_segmentor_runs_in_onnxruntime(tmp_path):
+    graph = export_toy(SDN_TOY, 64, tmp_path)
     # Standard operators only; the SDC's decomposition: shifted slices (Pad, Slice), the gate, the contraction.
     assert {node.domain for node in graph.graph.node} == {''}
     assert {'Pad', 'Slice', 'Sqrt', 'Einsum'} <= {node.op_type for node in graph.graph.node}
@@ -81,13 +87,7 @@ def test_sdn_toy_segmentor_runs_in_onnxruntime(tmp_path):
 
 
 def test_bat_toy_classifier_runs_in_onnxruntime(tmp_path):
-    checkpoint, out = str(tmp_path / 'bat.pth'), str(tmp_path / 'bat.onnx')
-    model = save_trained_like_checkpoint(BAT_TOY, checkpoint)
-    verified = pytorch2onnx.main([BAT_TOY, checkpoint, '--shape', '32', '32', '--batch-size', '2', '--out', out,
-                                  '--verify'])
-    assert verified <= ATOL
-    assert_onnxruntime_matches(out, model, (2, 3, 32, 32))
-    op_types = {node.op_type for node in onnx.load(out).graph.node}
+    op_types = {node.op_type for node in export_toy(BAT_TOY, 32, tmp_path).graph.node}
     # The data-dependent reduction: ranking (TopK), token gathers, the clustering's argmin and scatter of ids.
     assert {'TopK', 'GatherElements', 'ArgMin', 'ScatterElements'} <= op_types
 
