@@ -61,6 +61,8 @@ def _load_ext():
         from mmext import _ext  # torch is imported above, so its libraries are loaded first
     except ImportError as err:
         return None, str(err)
+    if not hasattr(torch.ops.mmext, 'sdc'):
+        return None, 'mmext._ext was built from older sources that do not define the operator mmext::sdc'
     _register_op()
     return _ext, ''
 
@@ -426,6 +428,14 @@ def semantic_difference_conv2d(u: torch.Tensor,
 
     Returns:
         Tensor: Y, [B, C_out, H, W].
+
+    Autocast policy (CPU or CUDA autocast, fp16 or bf16): the bilinear resize of V runs in V's dtype (autocast
+    leaves ``upsample_bilinear2d`` alone); then U, V and the weight are cast to float32 (float64 stays) and the
+    differences, the gate and the weighted sum run in float32 with autocast off, whichever implementation runs
+    (the compiled op ``mmext::sdc`` has this rule registered, so direct calls of it follow it too). Y and the bias
+    add are float32; gradients reach fp16/bf16 inputs in their own dtype. Reason: ``(dV / lam)^2`` overflows fp16
+    once ``|dV| / lam > 256``. Outside autocast the op keeps the inputs' promoted dtype (the CPU kernel computes
+    fp16/bf16 in float32 and rounds back; the CUDA kernel runs them natively with float32 gates and sums).
     """
     _check_options(dilation, gate_fn, guidance, padding_mode, impl, lam)
     _check_tensors(u, v, weight, bias, groups, guidance)
@@ -435,13 +445,17 @@ def semantic_difference_conv2d(u: torch.Tensor,
     impl = _resolve_impl(impl, u.device)
     # Both implementations take one dtype: the promoted one of the inputs (casts are no-ops when they agree).
     dtype = torch.promote_types(torch.promote_types(u.dtype, v.dtype), weight.dtype)
+    autocast = u.device.type in ('cpu', 'cuda') and torch.is_autocast_enabled(u.device.type)
+    if autocast:  # the autocast policy of the op (docstring), for the reference too
+        dtype = torch.promote_types(dtype, torch.float32)
     u, v, weight = u.to(dtype), v.to(dtype), weight.to(dtype)
     compute = functools.partial(_run_impl, impl=impl, lam=lam, dilation=dilation, groups=groups, gate_fn=gate_fn,
                                 guidance=guidance, invert_gate=invert_gate, padding_mode=padding_mode)
-    if impl == 'reference' and _trace_as_one_op and torch.jit.is_tracing():
-        out = SemanticDifferenceConv2dOp.apply(u, v, weight, compute)
-    else:
-        out = compute(u, v, weight)
+    with torch.autocast(u.device.type, enabled=False) if autocast else contextlib.nullcontext():
+        if impl == 'reference' and _trace_as_one_op and torch.jit.is_tracing():
+            out = SemanticDifferenceConv2dOp.apply(u, v, weight, compute)
+        else:
+            out = compute(u, v, weight)
     if bias is not None:
         out = out + bias.view(1, -1, 1, 1).to(out.dtype)
     return out

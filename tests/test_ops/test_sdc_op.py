@@ -83,9 +83,10 @@ def test_jit_trace_records_one_node():
     assert [node.kind() for node in graph.nodes()].count('mmext::sdc') == 1
 
 
+@pytest.mark.parametrize('impl', ['auto', 'reference'])
 @pytest.mark.parametrize('device', DEVICES)
 @pytest.mark.parametrize('autocast_dtype', [torch.bfloat16, torch.float16])
-def test_autocast_runs_the_op_in_float32(device, autocast_dtype):
+def test_autocast_runs_the_op_in_float32(device, autocast_dtype, impl):
     # Policy: inside autocast the op casts u, v and weight to float32 and returns float32; the gradients reach
     # low-precision inputs in their own dtype. (dV / lam)^2 of |dV| / lam > 256 would overflow fp16.
     u, v, weight, _ = [t.detach().to(device) for t in _inputs(c_in=8, c_out=8, height=16, width=16,
@@ -94,7 +95,7 @@ def test_autocast_runs_the_op_in_float32(device, autocast_dtype):
     weight.requires_grad_()
     with torch.autocast(device, dtype=autocast_dtype):
         direct = torch.ops.mmext.sdc(low_u, low_v, weight.to(autocast_dtype), torch.tensor(0.5, device=device))
-        out = semantic_difference_conv2d(low_u, low_v, weight, lam=0.5)
+        out = semantic_difference_conv2d(low_u, low_v, weight, lam=0.5, impl=impl)
     assert direct.dtype == out.dtype == torch.float32 and torch.isfinite(out).all()
     expected = sdc_reference(low_u.detach().float(), low_v.detach().float(), weight.detach(), lam=0.5)
     torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)
