@@ -73,15 +73,22 @@ if [ "$(installed_version mmcv)" != "$MMCV_VERSION" ]; then
   "${pip[@]}" install --no-deps "$wheel_dir"/mmcv-*.whl
 fi
 
-log "installing runtime, optional, deployment and test requirements"
-"${pip[@]}" install -r "$repo/requirements/mminstall.txt" -r "$repo/requirements/runtime.txt" \
-  -r "$repo/requirements/optional.txt" -r "$repo/requirements/deploy.txt" -r "$repo/requirements/tests.txt"
+# Only when the requirement files changed since the last run: pip would otherwise pull opencv-python back in for
+# mmengine on every run, and the swap below would reinstall cv2 under any process already using this venv.
+req_stamp="$venv/.mmext-requirements-stamp"
+req_hash="$(cat "$repo"/requirements/*.txt | sha1sum | cut -d' ' -f1)"
+if [ ! -f "$req_stamp" ] || [ "$(cat "$req_stamp")" != "$req_hash" ]; then
+  log "installing runtime, optional, deployment and test requirements"
+  "${pip[@]}" install -r "$repo/requirements/mminstall.txt" -r "$repo/requirements/runtime.txt" \
+    -r "$repo/requirements/optional.txt" -r "$repo/requirements/deploy.txt" -r "$repo/requirements/tests.txt"
 
-# mmengine and mmcv ask for opencv-python; the headless build is the one we keep (one cv2 provider only).
-if [ -n "$(installed_version opencv-python)" ]; then
-  log "replacing opencv-python with opencv-python-headless<5"
-  "${pip[@]}" uninstall -y opencv-python
-  "${pip[@]}" install --force-reinstall --no-deps "opencv-python-headless<5"
+  # mmengine and mmcv ask for opencv-python; the headless build is the one we keep (one cv2 provider only).
+  if [ -n "$(installed_version opencv-python)" ]; then
+    log "replacing opencv-python with opencv-python-headless<5"
+    "${pip[@]}" uninstall -y opencv-python
+    "${pip[@]}" install --force-reinstall --no-deps "opencv-python-headless<5"
+  fi
+  echo "$req_hash" > "$req_stamp"
 fi
 
 # Editable install; compiles mmext._ext (C++ op) unless MMEXT_WITH_OPS=0. With build isolation pip would build in
