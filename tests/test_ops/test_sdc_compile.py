@@ -13,6 +13,7 @@ import pytest
 import torch
 import torch.nn as nn
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS
 
 import mmext.seg  # noqa: F401  (the configs' custom_imports)
@@ -33,7 +34,8 @@ def _toy_segmentor():
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'sdn', 'sdn-fcn_r18-w16-d8_1xb8-1k_synthetic-64x64.py'))
     cfg.model.pretrained = None
     torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = MODELS.build(cfg.model)
     model.init_weights()
     model.train()
     for module in model.modules():
@@ -91,8 +93,10 @@ def test_inductor_compiles_an_sdc_layer():
 def test_export_sdn_neck_has_one_node_per_sdc(mode, levels):
     torch.manual_seed(0)
     in_channels = [4, 8, 8, 16]
-    neck = MODELS.build(dict(type='SDNNeck', in_channels=in_channels, mode=mode, levels=levels,
-                             sdc_cfg=dict(type='SemanticDiffConv2d', learnable_lam=True))).eval()
+    # Earlier tests may leave another default scope (e.g. mmext's, from an emotion Runner).
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        neck = MODELS.build(dict(type='SDNNeck', in_channels=in_channels, mode=mode, levels=levels,
+                                 sdc_cfg=dict(type='SemanticDiffConv2d', learnable_lam=True))).eval()
     inputs = tuple(torch.randn(2, c, 32 // 2**i, 32 // 2**i) for i, c in enumerate(in_channels))
     exported = torch.export.export(neck, (inputs, ))
     nodes = _sdc_nodes(exported.graph)

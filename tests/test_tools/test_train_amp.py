@@ -89,13 +89,13 @@ def _write_synthetic_omg_features(root: str, num_utterances: int = 4) -> None:
 
 
 @pytest.fixture(scope='module')
-def workspace(tmp_path_factory, synthetic_seg_root) -> str:
+def workspace(tmp_path_factory) -> str:
     """A folder to run the toy configs from: their relative data roots resolve in it (short paths also keep
-    mmengine's config formatting fast). The segmentation data is the session's; the classification data is generated
-    on first use."""
+    mmengine's config formatting fast). The image data are generated there on first use."""
     root = tmp_path_factory.mktemp('amp_workspace')
+    # The seg toys generate their own data/synthetic_shapes here, with their configs' sizes (the session's
+    # synthetic_seg_root holds the 16-image set of tests/data/tiny_fcn_synthetic.py).
     os.makedirs(root / 'data')
-    os.symlink(synthetic_seg_root, root / 'data' / 'synthetic_shapes')
     # Transcripts are optional (transcript_file=None); the cached text features stand in for them.
     _write_synthetic_omg_features(str(root / 'data' / 'omg_synthetic'))
     return str(root)
