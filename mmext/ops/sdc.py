@@ -268,18 +268,11 @@ def sdc_reference(u: torch.Tensor,
     return torch.einsum('bgckhw,gock->bgohw', x, w).reshape(batch, c_out, height, width)
 
 
-def _sdc_fake(u: torch.Tensor,
-              v: torch.Tensor,
-              weight: torch.Tensor,
-              lam: torch.Tensor,
-              dilation: int = 1,
-              groups: int = 1,
-              gate_fn: str = 'charbonnier',
-              guidance: str = 'per_channel',
-              invert_gate: bool = False,
-              padding_mode: str = 'zeros') -> torch.Tensor:
-    """Shape inference of ``mmext::sdc`` (defaults as in its schema; the dispatcher drops arguments equal to them):
-    [B, C_out, H, W], contiguous, in u's dtype, as the kernels return it."""
+def _sdc_fake(u: torch.Tensor, v: torch.Tensor, weight: torch.Tensor, lam: torch.Tensor, dilation: int = 1,
+              groups: int = 1, *options) -> torch.Tensor:
+    """Shape inference of ``mmext::sdc`` (the options after ``groups`` do not change the shape; the dispatcher drops
+    trailing arguments equal to the schema's defaults, hence the defaults here): [B, C_out, H, W], contiguous, in u's
+    dtype, as the kernels return it."""
     torch._check(u.dim() == 4 and v.dim() == 4 and weight.dim() == 4,
                  lambda: f'sdc: u, v and weight must be 4-D, got {u.dim()}, {v.dim()} and {weight.dim()} dims')
     torch._check(v.shape[0] == u.shape[0] and v.shape[2:] == u.shape[2:],
