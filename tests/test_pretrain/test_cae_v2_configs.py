@@ -4,6 +4,7 @@ import glob
 import os.path as osp
 
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 
@@ -11,6 +12,7 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'cae_v2')
 TOY = osp.join(CONFIG_DIR, 'caev2_vit-tiny-p4_1xb64-50e_synthetic-shapes-32px.py')
 PROBE = osp.join(CONFIG_DIR, 'benchmarks', 'beit-tiny-p4_1xb100-linear-30e_synthetic-shapes-32px.py')
+ADE20K = osp.join(CONFIG_DIR, 'caev2-base_upernet_8xb2-amp-160k_ade20k-512x512.py')
 
 
 def test_configs_found():
@@ -53,3 +55,53 @@ def test_pretrained_encoder_loads_into_the_probe_encoder(tmp_path):
         cls_pretrain = pretrain.backbone(x, mask=None)[0][:, 0]
         cls_probe = probe.backbone(x)[0]
     torch.testing.assert_close(cls_probe, cls_pretrain)
+
+
+def permute_patches(x: torch.Tensor, order: torch.Tensor, patch: int) -> torch.Tensor:
+    """Move the patch at raster position order[i] to position i ([B, C, H, W] -> same shape)."""
+    b, c, h, w = x.shape
+    gh, gw = h // patch, w // patch
+    blocks = x.reshape(b, c, gh, patch, gw, patch).permute(0, 2, 4, 1, 3, 5).reshape(b, gh * gw, c, patch, patch)
+    blocks = blocks[:, order].reshape(b, gh, gw, c, patch, patch)
+    return blocks.permute(0, 3, 1, 4, 2, 5).reshape(b, c, h, w)
+
+
+def test_ade20k_backbone_takes_the_pretrained_positions(tmp_path):
+    """The segmentation encoder gets the pre-trained sin-cos table, resized bicubically to its grid (official
+    CAE segmentation loader), so its features are not merely permuted when the patches are."""
+    arch = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
+    torch.manual_seed(0)
+    encoder = MODELS.build(dict(type='CAEPretrainViT', arch=arch, img_size=48, patch_size=16,
+                                 layer_scale_init_value=0.1))  # 3 x 3 grid
+    encoder.init_weights()
+    torch.save({'state_dict': {f'backbone.{k}': v for k, v in encoder.state_dict().items()}}, tmp_path / 'pt.pth')
+    cfg = Config.fromfile(ADE20K).model.backbone
+    assert cfg.patch_size == 16 and cfg.init_cfg.prefix == 'backbone.'
+    cfg.update(arch=arch, img_size=64, out_indices=[1], drop_path_rate=0.)  # 4 x 4 grid
+    cfg.init_cfg.checkpoint = str(tmp_path / 'pt.pth')
+    backbone = MODELS.build(cfg)
+    backbone.init_weights()
+    backbone.eval()
+
+    table = encoder.pos_embed[:, 1:].reshape(1, 3, 3, 32).permute(0, 3, 1, 2)
+    resized = F.interpolate(table, size=(4, 4), mode='bicubic', align_corners=False).flatten(2).transpose(1, 2)
+    assert backbone.pos_embed is not None
+    torch.testing.assert_close(backbone.pos_embed[:, 1:], resized)
+    torch.testing.assert_close(backbone.pos_embed[:, :1], encoder.pos_embed[:, :1])
+
+    # The relative position bias tables are not in the checkpoint and start near zero (mmpretrain: normal, std
+    # 0.02; official: zero); zero them, as the official code does, to see what the absolute table alone gives.
+    with torch.no_grad():
+        for layer in backbone.layers:
+            layer.attn.relative_position_bias_table.zero_()
+    order = torch.randperm(16, generator=torch.Generator().manual_seed(0))
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        feats = backbone(x)[0].flatten(2)  # [1, 32, 16]
+        feats_permuted = backbone(permute_patches(x, order, 16))[0].flatten(2)
+        assert (feats_permuted - feats[..., order]).abs().max() > 1e-2
+        # The check above can fail: without the table the encoder is permutation-equivariant.
+        backbone.pos_embed.zero_()
+        feats = backbone(x)[0].flatten(2)
+        feats_permuted = backbone(permute_patches(x, order, 16))[0].flatten(2)
+    torch.testing.assert_close(feats_permuted, feats[..., order], atol=1e-5, rtol=1e-5)
