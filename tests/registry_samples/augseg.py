@@ -13,4 +13,5 @@ SAMPLES = {
         type='MultiBranchSegDataPreprocessor', data_preprocessor=_SEGMENTOR['data_preprocessor']),
     'mmseg.RandomIntensityAug': dict(type='RandomIntensityAug', max_ops=2),
     'mmseg.MeanTeacherEMAHook': dict(type='MeanTeacherEMAHook', momentum=0.004, copy_until_iter=10),
+    'mmseg.KeptPixelCrossEntropyLoss': dict(type='KeptPixelCrossEntropyLoss', loss_weight=0.4),
 }

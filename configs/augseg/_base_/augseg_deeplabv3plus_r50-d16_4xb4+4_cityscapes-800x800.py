@@ -1,5 +1,6 @@
 # AugSeg (Zhao et al., CVPR 2023) on Cityscapes, the official release's settings (docs/augseg.md): the DeepLabV3+ R-50
-# of deeplabv3plus_os16.py with OHEM (thresh 0.7, 100,000 pixels per batch of 4 = 25,000 per image), 800x800 crops of
+# of deeplabv3plus_os16.py with OHEM (thresh 0.7, 100,000 pixels per batch of 4 = 25,000 per image, cross-entropy
+# averaged over the kept pixels), 800x800 crops of
 # the 1024x2048 images scaled by U(0.5, 2.0), 4 labelled + 4 unlabelled images per GPU on 4 GPUs (16 + 16), SGD lr
 # 0.01, momentum 0.9, wd 5e-4, poly 0.9 per iteration, EMA d0 0.996 (teacher = student during the first epoch), no
 # confidence threshold (the released configs' negative tau keeps every pixel), lambda_u 1, 1-3 random intensity ops,
@@ -15,7 +16,10 @@ segmentor.update(_base_.deeplabv3plus_os16)
 segmentor.update(
     dict(
         data_preprocessor=dict(size=crop_size),
-        decode_head=dict(sampler=dict(type='OHEMPixelSampler', thresh=0.7, min_kept=25000)),
+        # The official OHEM averages the cross-entropy over the kept pixels (mmseg's CrossEntropyLoss would divide
+        # by all labelled pixels).
+        decode_head=dict(sampler=dict(type='OHEMPixelSampler', thresh=0.7, min_kept=25000),
+                         loss_decode=dict(type='KeptPixelCrossEntropyLoss')),
         test_cfg=dict(mode='slide', crop_size=crop_size, stride=(533, 533))))
 model = dict(
     _delete_=True,

@@ -33,7 +33,7 @@ model = dict(
             norm_cfg=dict(type='SyncBN', requires_grad=True),
             align_corners=True,
             sampler=ohem,
-            loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4, avg_non_ignore=True)),
+            loss_decode=dict(type='KeptPixelCrossEntropyLoss', loss_weight=0.4)),  # OHEM: mean over kept pixels
         test_cfg=dict(crop_size=crop_size, stride=(512, 512))),
     semi_train_cfg=dict(tau=0.7, unsup_weight=3.0))
 
