@@ -23,3 +23,11 @@ def test_ccc_loss_finite_gradient_for_constant_predictions():
 def test_mse_loss_weight():
     loss = MODELS.build(dict(type='MSELoss', loss_weight=2.0))
     assert loss(torch.tensor([1.0, 3.0]), torch.tensor([0.0, 0.0])).item() == pytest.approx(10.0)
+
+
+def test_ccc_loss_weight():
+    pred, gt = torch.rand(16, dtype=torch.float64), torch.rand(16, dtype=torch.float64)
+    plain = MODELS.build(dict(type='CCCLoss'))(pred, gt)
+    weighted = MODELS.build(dict(type='CCCLoss', loss_weight=0.25))(pred, gt)
+    assert plain.item() > 0.1
+    assert weighted.item() == pytest.approx(0.25 * plain.item(), rel=1e-12)

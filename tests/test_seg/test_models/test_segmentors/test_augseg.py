@@ -190,3 +190,40 @@ def test_weak_view_forward_option_changes_the_student_batch_only(model):
     losses = model.loss(batch['inputs'], batch['data_samples'])
     model.semi_train_cfg['forward_weak_view'] = False
     assert torch.isfinite(losses['unsup.loss_ce'])
+
+
+def test_loss_weights_scale_their_own_losses_only():
+    # tau=0 keeps every pseudo-label, so the unsupervised loss is not zero (a zero would hide a dropped weight).
+    model = build(semi_train_cfg=dict(tau=0.0))
+    model.train()
+    batch = model.data_preprocessor(multi_branch_batch(), training=True)
+    losses = []
+    for sup_weight, unsup_weight in ((1.0, 1.0), (0.5, 2.5)):
+        model.semi_train_cfg.update(sup_weight=sup_weight, unsup_weight=unsup_weight)
+        model.semi_step.zero_()  # the same augmentation draws for both
+        losses.append(model.loss(batch['inputs'], batch['data_samples']))
+    plain, weighted = losses
+    assert plain['unsup.loss_ce'] > 0
+    torch.testing.assert_close(weighted['unsup.loss_ce'], 2.5 * plain['unsup.loss_ce'])
+    for name in ('sup.decode.loss_ce', 'sup.aux.loss_ce'):
+        torch.testing.assert_close(weighted[name], 0.5 * plain[name])
+    torch.testing.assert_close(weighted['unsup.pseudo_ratio'], plain['unsup.pseudo_ratio'])
+
+
+def test_pseudo_labels_confidences_and_rho_come_from_the_teacher():
+    """At initialisation the student equals the teacher; here they differ. The teacher says class 3 everywhere with
+    confidence ~1, so rho ~1 and no labelled box is injected; the student is uniform (argmax 0, confidence 1/6,
+    rho 0, which would inject a labelled box into every image). The strong view's target must be the teacher's."""
+    model = build()
+    model.train()
+    with torch.no_grad():
+        for branch in (model.teacher, model.student):
+            branch.decode_head.conv_seg.weight.zero_()
+            branch.decode_head.conv_seg.bias.zero_()
+        model.teacher.decode_head.conv_seg.bias[3] = 30.0
+    batch = model.data_preprocessor(multi_branch_batch(), training=True)
+    views, targets = model.unsup_views(batch['inputs']['sup'], batch['data_samples']['sup'],
+                                       batch['inputs']['unsup'], np.random.default_rng(0))
+    assert len(views) == 1 and views[0].shape == batch['inputs']['unsup'].shape
+    assert torch.all(targets[0].label == 3)
+    assert torch.all(targets[0].conf > 0.99)
