@@ -6,10 +6,11 @@ counts) with the config's ``extract_pipeline``; optionally fit the min-max stati
 
 The split's dataset is the config's ``<split>_dataloader.dataset``; each utterance is written atomically to its
 ``feature_path`` (``{data_root}/{cache_dir}/{video}/{stem}.npz``). Utterances already cached are skipped, so an
-interrupted run continues where it stopped and produces the same cache. Utterances whose media are missing,
-unreadable or silent are skipped, counted and listed in ``{cache_dir}/extraction_failures.json``. ``--fit-stats``
-then writes the per-dimension min and max over the split's cache to the ``stats_file`` of the config's
-``MinMaxNormalize`` (run it on the training split).
+interrupted run continues where it stopped and produces the same cache. Utterances whose media are missing or
+unreadable are skipped, counted and listed in ``{cache_dir}/extraction_failures.json``; a missing face or silent
+audio is not a failure (the modality is cached with its mask at 0). ``--fit-stats`` then writes the per-dimension
+min and max over the split's cache to the ``stats_file`` of the config's ``MinMaxNormalize``
+(run it on the training split).
 """
 import argparse
 import json
@@ -29,10 +30,10 @@ from mmengine.registry import init_default_scope  # noqa: E402
 from mmengine.utils import ProgressBar  # noqa: E402
 
 import mmext.emotion  # noqa: E402,F401
-from mmext.emotion.datasets.transforms import ExtractionError, fit_min_max  # noqa: E402
+from mmext.emotion.datasets.transforms import ExtractionError, fit_min_max, read_feature_cache  # noqa: E402
 from mmext.registry import DATASETS  # noqa: E402
 
-CACHED_KEYS = ('visual', 'visual_mask', 'audio', 'text', 'text_embedding')
+CACHED_KEYS = ('visual', 'visual_mask', 'audio', 'audio_mask', 'text', 'text_embedding')
 _pipeline = None  # one per (worker) process
 
 
@@ -44,7 +45,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="fit the min-max statistics on this split's cache (use on the training split)")
     parser.add_argument('--workers', type=int, default=0, help='extraction processes (0: in this process)')
     parser.add_argument('--on-error', choices=('skip', 'raise'), default='skip',
-                        help='an utterance with missing/unreadable/silent media is skipped and counted, or raises')
+                        help='an utterance with missing/unreadable media is skipped and counted, or raises')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override settings, key=value pairs')
     return parser.parse_args(argv)
 
@@ -83,16 +84,17 @@ def find_stats_file(cfg: Config) -> str:
 
 
 def fit_stats(items: List[dict], stats_file: str) -> None:
-    """Min and max per dimension of every cached key over the split (visual: frames of utterances with a face)."""
+    """Min and max per dimension of every cached key over the split, leaving out masked modalities (visual of
+    utterances without a face, audio of silent ones)."""
     arrays = {}
     for item in items:
         if not osp.isfile(item['feature_path']):
             continue
-        with np.load(item['feature_path']) as cache:
-            for key in cache.files:
-                if key == 'visual_mask' or (key == 'visual' and not cache['visual_mask']):
-                    continue
-                arrays.setdefault(key, []).append(cache[key])
+        cache = read_feature_cache(item['feature_path'])
+        for key, value in cache.items():
+            if key.endswith('_mask') or not cache.get(f'{key}_mask', 1):
+                continue
+            arrays.setdefault(key, []).append(value)
     if not arrays:
         raise RuntimeError('--fit-stats found no cached features for this split; extract them first')
     stats = {}

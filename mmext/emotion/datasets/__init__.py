@@ -1,11 +1,11 @@
-from .omg_csv import MalformedRow, read_transcript_csv, read_video_csv
+from .omg_csv import CSVEncodingError, MalformedRow, read_transcript_csv, read_video_csv
 from .omg_emotion import OMGEmotionDataset
 from .synthetic_omg import generate_synthetic_omg
-from .transforms import (AudioFunctionals, ExtractFaceCrops, ExtractionError, FaceHOG, LexiconFeatures,
-                         LoadCachedFeatures, MinMaxNormalize, PackMultiModalInputs, SentenceEmbedding)
+from .transforms import (AudioFunctionals, ExtractFaceCrops, ExtractionError, FaceHOG, FeatureCacheError,
+                         LexiconFeatures, LoadCachedFeatures, MinMaxNormalize, PackMultiModalInputs, SentenceEmbedding)
 
 __all__ = [
-    'AudioFunctionals', 'ExtractFaceCrops', 'ExtractionError', 'FaceHOG', 'LexiconFeatures', 'LoadCachedFeatures',
-    'MalformedRow', 'MinMaxNormalize', 'OMGEmotionDataset', 'PackMultiModalInputs', 'SentenceEmbedding',
-    'generate_synthetic_omg', 'read_transcript_csv', 'read_video_csv'
+    'AudioFunctionals', 'CSVEncodingError', 'ExtractFaceCrops', 'ExtractionError', 'FaceHOG', 'FeatureCacheError',
+    'LexiconFeatures', 'LoadCachedFeatures', 'MalformedRow', 'MinMaxNormalize', 'OMGEmotionDataset',
+    'PackMultiModalInputs', 'SentenceEmbedding', 'generate_synthetic_omg', 'read_transcript_csv', 'read_video_csv'
 ]

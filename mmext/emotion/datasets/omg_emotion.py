@@ -5,9 +5,11 @@ The dataset joins a split's videos CSV with its transcripts CSV on ``(video, utt
 the video's utterances in the split, for the text branch's video context). Features are computed once by
 ``tools/emotion/extract_features.py`` into ``cache_dir``; training only loads them (``LoadCachedFeatures``).
 """
+import logging
+import os
 import os.path as osp
 from collections import defaultdict
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 from mmengine.dataset import BaseDataset
@@ -16,6 +18,7 @@ from mmengine.logging import print_log
 from mmext.registry import DATASETS
 from mmext.utils.validation import check_choice
 from .omg_csv import LABEL_RANGES, read_transcript_csv, read_video_csv
+from .transforms.loading import EXTRACT_COMMAND, read_feature_cache
 
 
 @DATASETS.register_module()
@@ -28,10 +31,16 @@ class OMGEmotionDataset(BaseDataset):
 
     Rows that fail validation are skipped and counted in the log (``on_malformed='raise'`` raises instead, naming
     the file and line). With ``require_features=True`` (training/testing), utterances without a cached feature file
-    (extraction failed: missing media, silent audio) are skipped and counted too, and so are those without any
+    (extraction failed: missing or undecodable media) are skipped and counted too, and so are those without any
     detected face when ``faceless='drop'`` (the authors' trimodal set). ``faceless='keep'`` keeps them with zero
-    visual features and ``visual_mask = 0`` (needed for a complete challenge submission). The counts are in
-    ``self.skipped``.
+    visual features and ``visual_mask = 0`` (needed for a complete challenge submission; silent audio is always
+    kept, with ``audio_mask = 0``). The counts are in ``self.skipped``; the valid rows left out for want of
+    features are listed in ``metainfo['unscored']`` (``CCCMetric`` gives them its fallback prediction, so a
+    validation score covers every row). A split left without any utterance raises an error naming the CSV and the
+    counts. A labelled split (``test_mode=False``) must have the ``arousal`` and ``valence`` columns; the
+    unlabelled test CSV needs ``test_mode=True``.
+
+    The utterance video is found whatever the case of its extension (``utterance_1.MP4`` for ``utterance_1.mp4``).
 
     Args:
         ann_file (str): The split's videos CSV, e.g. ``omg_TrainVideos.csv`` (relative to ``data_root``).
@@ -57,6 +66,7 @@ class OMGEmotionDataset(BaseDataset):
         targets=tuple(LABEL_RANGES),
         target_ranges=LABEL_RANGES,
         emotions=('Anger', 'Disgust', 'Fear', 'Happy', 'Neutral', 'Sad', 'Surprise'))
+    _UNSCORED_KEYS = ('video', 'utterance', 'order_idx', *(f'gt_{target}' for target in LABEL_RANGES))
 
     def __init__(self,
                  ann_file: str,
@@ -93,11 +103,20 @@ class OMGEmotionDataset(BaseDataset):
 
     def load_annotations(self) -> List[dict]:
         """Every valid row of the split with its paths and transcripts, before the feature-cache checks."""
-        rows, malformed = read_video_csv(self.ann_file)
+        rows, malformed = read_video_csv(self.ann_file, require_labels=not self.test_mode)
+        if not rows:
+            found = (f'all {len(malformed)} data rows are malformed, the first: {malformed[0]}' if malformed else
+                     'it has a header and no data row')
+            raise ValueError(f'{self.ann_file} has no valid utterance row ({found}); point ann_file to a split CSV '
+                             'with data rows')
         transcripts = {}
         if self.transcript_file is not None:
-            transcripts, bad_transcripts = read_transcript_csv(self.data_path(self.transcript_file))
+            transcripts, bad_transcripts, repeated = read_transcript_csv(self.data_path(self.transcript_file))
             malformed += bad_transcripts
+            if repeated:
+                more = '; ...' if len(repeated) > 1 else ''
+                print_log(f'{len(repeated)} repeated transcript rows ({repeated[0]}{more})', logger='current',
+                          level=logging.WARNING)
         if malformed and self.on_malformed == 'raise':
             raise ValueError(f'{len(malformed)} malformed rows, the first: {malformed[0]}')
         self.skipped['malformed'] = len(malformed)
@@ -117,10 +136,11 @@ class OMGEmotionDataset(BaseDataset):
         video_text = defaultdict(list)
         for row in rows:
             video_text[row['video']].append(row['transcript'])
+        listings: Dict[str, Dict[str, str]] = {}
         for row in rows:
             names = dict(video=row['video'], utterance=row['utterance'], stem=osp.splitext(row['utterance'])[0])
             row['video_transcript'] = ' '.join(video_text[row['video']])
-            row['video_path'] = self.data_path(self.video_path_tmpl.format(**names))
+            row['video_path'] = find_ignoring_case(self.data_path(self.video_path_tmpl.format(**names)), listings)
             row['wav_path'] = self.data_path(self.wav_path_tmpl.format(**names))
             row['feature_path'] = self.data_path(osp.join(self.cache_dir, names['video'], names['stem'] + '.npz'))
         if self.video_holdout is not None:
@@ -139,14 +159,23 @@ class OMGEmotionDataset(BaseDataset):
         rows = self.load_annotations()
         if not self.require_features:
             return rows
-        kept = []
+        kept, unscored = [], []
         for row in rows:
             if not osp.isfile(row['feature_path']):
                 self.skipped['no_features'] += 1
+                unscored.append({k: row[k] for k in self._UNSCORED_KEYS if k in row})
             elif self.faceless == 'drop' and not _has_face(row['feature_path']):
                 self.skipped['no_face'] += 1
             else:
                 kept.append(row)
+        # Rows the model cannot see; CCCMetric scores them with its fallback prediction (faceless='drop' is a
+        # deliberate subset and stays out).
+        self._metainfo['unscored'] = unscored
+        if not kept:
+            raise ValueError(
+                f'{self.ann_file}: none of its {len(rows)} valid utterances can be used ({self.skipped}): '
+                f"{self.skipped['no_features']} have no feature cache in {self.data_path(self.cache_dir)}, "
+                f"{self.skipped['no_face']} no face (faceless='drop'); extract the features first: {EXTRACT_COMMAND}")
         if self.skipped['no_features']:
             print_log(f"skipped {self.skipped['no_features']} utterances of {self.ann_file} without cached features "
                       f'in {self.data_path(self.cache_dir)} (extraction failed or was not run: see '
@@ -159,5 +188,22 @@ class OMGEmotionDataset(BaseDataset):
 
 
 def _has_face(feature_path: str) -> bool:
-    with np.load(feature_path) as cache:
-        return bool(cache['visual_mask'])
+    return bool(read_feature_cache(feature_path, ('visual_mask', ))['visual_mask'])
+
+
+def find_ignoring_case(path: str, listings: Optional[Dict[str, Dict[str, str]]] = None) -> str:
+    """``path``, or the file of its folder whose name differs only in case (``utterance_1.MP4`` for
+    ``utterance_1.mp4``); ``path`` unchanged when neither exists.
+
+    Args:
+        path (str): Expected file.
+        listings (dict, optional): Folder -> {lower-cased name: name}, filled on first use (one listing per folder).
+    """
+    if osp.isfile(path):
+        return path
+    folder, name = osp.split(path)
+    listings = {} if listings is None else listings
+    if folder not in listings:
+        listings[folder] = {entry.lower(): entry for entry in os.listdir(folder)} if osp.isdir(folder) else {}
+    found = listings[folder].get(name.lower())
+    return osp.join(folder, found) if found is not None else path

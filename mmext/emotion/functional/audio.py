@@ -115,6 +115,17 @@ def pitch_track(frames: np.ndarray, sample_rate: int) -> Tuple[np.ndarray, np.nd
     return np.where(voicing >= VOICING_THRESHOLD, f0, 0.0), voicing
 
 
+def check_audible(signal: np.ndarray, sample_rate: int) -> None:
+    """Raises :class:`SilentAudioError` when ``signal`` is shorter than two analysis frames (35 ms) or silent."""
+    frame_len = int(round(FRAME_SECONDS * sample_rate))
+    hop = int(round(HOP_SECONDS * sample_rate))
+    if len(signal) < frame_len + hop:
+        raise SilentAudioError(f'{len(signal)} samples at {sample_rate} Hz is shorter than two '
+                               f'{FRAME_SECONDS * 1000:.0f} ms frames')
+    if np.sqrt(np.mean(np.square(signal, dtype=np.float64))) < SILENCE_RMS:
+        raise SilentAudioError(f'the signal is silent (RMS below {SILENCE_RMS})')
+
+
 def low_level_descriptors(signal: np.ndarray, sample_rate: int) -> np.ndarray:
     """The 20 LLD contours, shape (20, F), in the order of ``_LLD_NAMES``.
 
@@ -123,11 +134,7 @@ def low_level_descriptors(signal: np.ndarray, sample_rate: int) -> np.ndarray:
     """
     frame_len = int(round(FRAME_SECONDS * sample_rate))
     hop = int(round(HOP_SECONDS * sample_rate))
-    if len(signal) < frame_len + hop:
-        raise SilentAudioError(f'{len(signal)} samples at {sample_rate} Hz is shorter than two '
-                               f'{FRAME_SECONDS * 1000:.0f} ms frames')
-    if np.sqrt(np.mean(np.square(signal, dtype=np.float64))) < SILENCE_RMS:
-        raise SilentAudioError(f'the signal is silent (RMS below {SILENCE_RMS})')
+    check_audible(signal, sample_rate)
     raw = frame_signal(signal.astype(np.float64), frame_len, hop)
     frames = raw * np.hamming(frame_len)[None]
     n_fft = 1 << (frame_len - 1).bit_length()

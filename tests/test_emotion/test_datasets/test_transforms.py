@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mmext.emotion.datasets.transforms import (AudioFunctionals, ExtractFaceCrops, ExtractionError, FaceHOG,
-                                               LexiconFeatures, LoadCachedFeatures, MinMaxNormalize,
+                                               FeatureCacheError, LexiconFeatures, LoadCachedFeatures, MinMaxNormalize,
                                                PackMultiModalInputs, fit_min_max, read_wav)
 from mmext.emotion.functional import lexicon_counts, tokenize
 
@@ -60,18 +60,57 @@ def write_wav(path, samples, rate=16000, width=2):
 def test_audio_errors_are_extraction_errors(tmp_path):
     with pytest.raises(ExtractionError, match='missing audio file .*ffmpeg'):
         AudioFunctionals()(dict(wav_path=str(tmp_path / 'none.wav')))
-    write_wav(tmp_path / 'silent.wav', np.zeros(16000, '<i2'))
-    with pytest.raises(ExtractionError, match='silent.wav: the signal is silent'):
-        AudioFunctionals()(dict(wav_path=str(tmp_path / 'silent.wav')))
     write_wav(tmp_path / 'eight.wav', np.zeros(100, np.uint8), width=1)
     with pytest.raises(ExtractionError, match='8-bit'):
         read_wav(str(tmp_path / 'eight.wav'))
     (tmp_path / 'junk.wav').write_bytes(b'not a wav file')
     with pytest.raises(ExtractionError, match='cannot read'):
         read_wav(str(tmp_path / 'junk.wav'))
+
+
+def test_silent_short_or_empty_audio_is_masked_not_dropped(tmp_path):
     t = np.arange(16000) / 16000
     write_wav(tmp_path / 'tone.wav', (8000 * np.sin(2 * np.pi * 150 * t)).astype('<i2'))
-    assert AudioFunctionals()(dict(wav_path=str(tmp_path / 'tone.wav')))['audio'].shape == (482, )
+    out = AudioFunctionals()(dict(wav_path=str(tmp_path / 'tone.wav')))
+    assert out['audio'].shape == (482, ) and out['audio'].any() and out['audio_mask'] == 1
+    write_wav(tmp_path / 'silent.wav', np.zeros(16000, '<i2'))
+    write_wav(tmp_path / 'short.wav', (8000 * np.sin(2 * np.pi * 150 * t[:400])).astype('<i2'))  # 25 ms
+    write_wav(tmp_path / 'empty.wav', np.zeros(0, '<i2'))  # a video without an audio stream
+    for name in ('silent', 'short', 'empty'):
+        out = AudioFunctionals()(dict(wav_path=str(tmp_path / f'{name}.wav')))
+        assert out['audio'].shape == (482, ) and not out['audio'].any() and out['audio_mask'] == 0, name
+
+
+def test_masks_are_loaded_for_every_maskable_modality(tmp_path):
+    np.savez(tmp_path / 'new.npz', visual=np.ones((20, 3)), visual_mask=np.float32(1), audio=np.zeros(4),
+             audio_mask=np.float32(0), text=np.ones(2))
+    np.savez(tmp_path / 'old.npz', visual=np.ones((20, 3)), visual_mask=np.float32(0), audio=np.ones(4),
+             text=np.ones(2))  # written before audio masks existed
+    new = LoadCachedFeatures()(dict(feature_path=str(tmp_path / 'new.npz')))
+    old = LoadCachedFeatures()(dict(feature_path=str(tmp_path / 'old.npz')))
+    assert (new['visual_mask'], new['audio_mask'], old['visual_mask'], old['audio_mask']) == (1, 0, 0, 1)
+    assert 'text_mask' not in new and PackMultiModalInputs()(new)['inputs']['audio_mask'] == 0
+
+
+def test_corrupt_cache_names_the_file_and_the_rebuild_command(tmp_path):
+    np.savez(tmp_path / 'good.npz', visual=np.ones((20, 3)), visual_mask=np.float32(1), audio=np.ones(4),
+             text=np.ones(2))
+    raw = (tmp_path / 'good.npz').read_bytes()
+    (tmp_path / 'truncated.npz').write_bytes(raw[:len(raw) // 2])
+    (tmp_path / 'garbage.npz').write_bytes(b'\x00' * 64)
+    for name in ('truncated', 'garbage'):
+        path = str(tmp_path / f'{name}.npz')
+        with pytest.raises(FeatureCacheError, match=f'{path} is not a readable feature cache.*delete it.*'
+                           'extract_features.py CONFIG --split'):
+            LoadCachedFeatures()(dict(feature_path=path))
+
+
+def test_features_of_another_extractor_name_the_stats_file(tmp_path):
+    np.savez(tmp_path / 'stats.npz', audio_min=np.zeros(482), audio_max=np.ones(482))
+    with pytest.raises(ValueError, match=r'u.npz: audio has 1582 dimensions but .*stats.npz was fitted on 482.*'
+                       '--fit-stats'):
+        MinMaxNormalize(str(tmp_path / 'stats.npz'), keys=('audio', ))(dict(audio=np.zeros(1582),
+                                                                             feature_path='u.npz'))
 
 
 def test_video_errors_and_faceless_hog(tmp_path):

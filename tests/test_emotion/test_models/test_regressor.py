@@ -77,3 +77,34 @@ def test_missing_modality_input_is_named():
         model(data['inputs'], mode='tensor')
     with pytest.raises(ValueError, match='at least one modality'):
         MODELS.build(dict(type='MultiModalAffectRegressor', encoders={}))
+
+
+@pytest.mark.parametrize('fusion', ['ConcatFusion', 'LateFusion'])
+def test_output_does_not_depend_on_audio_values_when_masked(fusion):
+    model = build(fusion=dict(type=fusion)).eval()
+    data = model.data_preprocessor(batch())
+    data['inputs']['audio_mask'] = torch.tensor([0.0, 1.0, 0.0, 1.0])
+    before = model(data['inputs'], mode='tensor')
+    data['inputs']['audio'] = torch.randn_like(data['inputs']['audio']) * 100
+    after = model(data['inputs'], mode='tensor')
+    torch.testing.assert_close(after[[0, 2]], before[[0, 2]])
+    assert not torch.allclose(after[[1, 3]], before[[1, 3]])
+
+
+def test_features_wider_than_in_dim_name_the_setting():
+    """openSMILE IS10 caches (1582 values) under a config built for the numpy functionals."""
+    model = build()
+    data = model.data_preprocessor(batch())
+    data['inputs']['audio'] = torch.zeros(4, 1582)
+    with pytest.raises(ValueError, match=r'model.encoders.audio.in_dim is 40 but the audio features have 1582 '
+                       r'dimensions.*model.encoders.audio.in_dim=1582'):
+        model(data['inputs'], mode='tensor')
+
+
+def test_training_batch_of_one_is_a_clear_error():
+    model = build()
+    data = model.data_preprocessor(batch(n=1), training=True)
+    with pytest.raises(ValueError, match='a training batch holds 1 utterance.*drop_last=True'):
+        model(**data, mode='loss')
+    model.eval()
+    assert len(model(**data, mode='predict')) == 1  # inference on one utterance is fine

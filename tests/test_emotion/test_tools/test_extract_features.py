@@ -65,7 +65,7 @@ def test_killed_run_resumes_to_the_same_cache(omg_workspace):
     assert again == dict(total=6, cached=6, extracted=0, failed=0)
 
 
-def test_missing_and_silent_media_are_counted_skips(omg_workspace):
+def test_missing_media_are_counted_skips_and_silent_audio_is_masked(omg_workspace):
     root, config = 'data', omg_workspace
     videos = osp.join(root, 'Videos', 'Train', 'synth0000')
     os.remove(osp.join(videos, 'utterance_1.mp4'))
@@ -75,12 +75,17 @@ def test_missing_and_silent_media_are_counted_skips(omg_workspace):
         f.setparams(params)
         f.writeframes(np.zeros(frames, '<i2').tobytes())
     summary = extract_features.main([config, '--split', 'train', '--fit-stats'])
-    assert summary == dict(total=6, cached=0, extracted=4, failed=2)
+    assert summary == dict(total=6, cached=0, extracted=5, failed=1)
     with open(osp.join(root, 'features', 'Train', 'extraction_failures.json')) as f:
         reasons = {r['utterance']: r['reason'] for r in json.load(f)}
-    assert 'missing video file' in reasons['utterance_1.mp4'] and 'silent' in reasons['utterance_2.mp4']
+    assert list(reasons) == ['utterance_1.mp4'] and 'missing video file' in reasons['utterance_1.mp4']
+    caches = cached(root)
+    silent = caches.pop(osp.join('features', 'Train', 'synth0000', 'utterance_2.npz'))
+    assert silent['audio_mask'] == 0 and not silent['audio'].any()
     with np.load(osp.join(root, 'features', 'minmax_stats.npz')) as stats:
         assert stats['audio_min'].shape == (482, ) and stats['visual_max'].shape == (1764, )
+        # The silent utterance's zeros are left out of the fit.
+        np.testing.assert_array_equal(stats['audio_min'], np.min([c['audio'] for c in caches.values()], axis=0))
     with pytest.raises(ExtractionError, match='missing video file'):
         extract_features.main([config, '--split', 'train', '--on-error', 'raise', '--cfg-options',
                                'train_dataloader.dataset.cache_dir=other'])
@@ -90,7 +95,7 @@ def test_missing_and_silent_media_are_counted_skips(omg_workspace):
     from mmext.registry import DATASETS
     cfg = Config.fromfile(config)
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    assert len(dataset) + dataset.skipped['no_face'] == 4 and dataset.skipped['no_features'] == 2
+    assert len(dataset) + dataset.skipped['no_face'] == 5 and dataset.skipped['no_features'] == 1
 
 
 def test_mtcnn_backend_finds_the_synthetic_faces(synthetic_omg):

@@ -12,8 +12,10 @@ Offline substitutes for the extractors of Deng et al. (arXiv 1805.00625), which 
   and ``textblob`` (:class:`LexiconFeatures`), and optionally a MiniLM sentence embedding
   (:class:`SentenceEmbedding`, an extension).
 
-A problem with one utterance's media (missing or unreadable file, silent audio) raises :class:`ExtractionError`,
-which the tool counts and skips; any other exception is a bug and propagates.
+A problem with one utterance's media (missing or unreadable file) raises :class:`ExtractionError`, which the tool
+counts and skips; any other exception is a bug and propagates. A missing modality is not a failure: an utterance
+without a face gets ``visual_mask = 0``, a silent or very short one (a video without an audio stream gives an empty
+WAV) ``audio_mask = 0``, and the model ignores that modality for it.
 """
 import os.path as osp
 import wave
@@ -24,7 +26,8 @@ import numpy as np
 
 from mmext.registry import TRANSFORMS
 from mmext.utils.validation import check_choice
-from ...functional import SilentAudioError, acoustic_functionals, lexicon_counts, tokenize, uniform_frame_indices
+from ...functional import (SilentAudioError, acoustic_functionals, check_audible, feature_names, lexicon_counts,
+                           tokenize, uniform_frame_indices)
 
 
 class ExtractionError(RuntimeError):
@@ -213,7 +216,9 @@ def read_wav(path: str) -> tuple:
 
 @TRANSFORMS.register_module()
 class AudioFunctionals:
-    """Utterance-level acoustic functionals of ``results['wav_path']`` -> ``audio`` float32 (D_a,).
+    """Utterance-level acoustic functionals of ``results['wav_path']`` -> ``audio`` float32 (D_a,) and
+    ``audio_mask`` float32 () (0 = silent or shorter than two 25 ms frames: ``audio`` is then zeros and the model
+    masks the modality, so the utterance is kept, not dropped).
 
     Args:
         backend (str): ``'numpy'`` (482 values, :func:`~mmext.emotion.functional.acoustic_functionals`, the
@@ -228,6 +233,7 @@ class AudioFunctionals:
         self.backend = backend
         self.feature_set = feature_set
         self._smile = None
+        self._dims = len(feature_names()) if backend == 'numpy' else None
 
     def _opensmile(self, signal: np.ndarray, rate: int) -> np.ndarray:
         if self._smile is None:
@@ -240,17 +246,24 @@ class AudioFunctionals:
                                           feature_level=opensmile.FeatureLevel.Functionals)
         return self._smile.process_signal(signal, rate).to_numpy().ravel()
 
+    def _num_values(self) -> int:
+        if self._dims is None:  # openSMILE's count depends on the feature set: describe one second of noise
+            noise = np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32)
+            self._dims = len(self._opensmile(noise, 16000))
+        return self._dims
+
     def __call__(self, results: dict) -> dict:
         signal, rate = read_wav(results['wav_path'])
         try:
             if self.backend == 'numpy':
                 results['audio'] = acoustic_functionals(signal, rate)
             else:
-                if np.sqrt(np.mean(np.square(signal))) < 1e-4:
-                    raise SilentAudioError('the signal is silent')
+                check_audible(signal, rate)
                 results['audio'] = self._opensmile(signal, rate).astype(np.float32)
-        except SilentAudioError as err:
-            raise ExtractionError(f"{results['wav_path']}: {err}") from None
+            results['audio_mask'] = np.float32(1)
+        except SilentAudioError:
+            results['audio'] = np.zeros(self._num_values(), np.float32)
+            results['audio_mask'] = np.float32(0)
         return results
 
     def __repr__(self) -> str:

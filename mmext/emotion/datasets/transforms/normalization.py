@@ -67,6 +67,12 @@ class MinMaxNormalize:
         for key in self.keys:
             if f'{key}_min' not in stats:
                 raise KeyError(f'{self.stats_file} has no statistics of {key!r}; refit them with --fit-stats')
+            dims, fitted = np.shape(results[key])[-1], stats[f'{key}_min'].shape[-1]
+            if dims != fitted:
+                raise ValueError(
+                    f"{results.get('feature_path', 'a sample')}: {key} has {dims} dimensions but {self.stats_file} "
+                    f'was fitted on {fitted} (features of another extractor); refit the statistics on the current '
+                    'cache: python tools/emotion/extract_features.py CONFIG --split train --fit-stats')
             results[key] = apply_min_max(results[key], stats[f'{key}_min'], stats[f'{key}_max'], self.clip)
         return results
 

@@ -28,7 +28,7 @@ class MLPEncoder(BaseModule):
     def __init__(self, in_dim: int, out_dim: int = 256, dropout: float = 0.5, bn_cfg: Optional[Dict] = None,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
-        self.out_dim = out_dim
+        self.in_dim, self.out_dim = in_dim, out_dim
         self.input_bn = nn.BatchNorm1d(in_dim, **(KERAS_BN if bn_cfg is None else bn_cfg))
         self.hidden = HiddenBlock(in_dim, out_dim, dropout, bn_cfg)
 

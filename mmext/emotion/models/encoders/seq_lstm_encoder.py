@@ -48,6 +48,7 @@ class SeqLSTMEncoder(BaseModule):
         bn_cfg = KERAS_BN if bn_cfg is None else bn_cfg
         self.out_dim = out_dim
         self.pool = pool
+        self.in_dim = in_dim
         self.input_bn = nn.BatchNorm1d(in_dim, **bn_cfg)
         self.lstm = nn.LSTM(in_dim, hidden, batch_first=True)
         keras_lstm_init_(self.lstm)

@@ -67,6 +67,13 @@ class MultiModalAffectRegressor(BaseModel):
         if missing:
             raise KeyError(f'inputs lack the modalities {missing} this model encodes (got {sorted(inputs)}); '
                            'load them in the pipeline (LoadCachedFeatures keys)')
+        for m in self.modalities:
+            expected, got = getattr(self.encoders[m], 'in_dim', None), inputs[m].shape[-1]
+            if expected is not None and got != expected:
+                raise ValueError(
+                    f'model.encoders.{m}.in_dim is {expected} but the {m} features have {got} dimensions (e.g. 1582 '
+                    f'from openSMILE IS10 instead of 482 from the numpy functionals); set model.encoders.{m}.in_dim='
+                    f'{got} (--cfg-options model.encoders.{m}.in_dim={got})')
         feats = [self.encoders[m](inputs[m]) for m in self.modalities]
         masks = [inputs.get(f'{m}_mask') for m in self.modalities]
         return self.fusion(feats, masks)
@@ -77,6 +84,13 @@ class MultiModalAffectRegressor(BaseModel):
                 mode: str = 'tensor') -> Union[Dict[str, Tensor], List[EmotionDataSample], Tensor]:
         """``mode='loss'``: dict of losses; ``'predict'``: samples with ``pred_<target>``; ``'tensor'``: (B, T)
         predictions."""
+        if mode == 'loss' and self.training:
+            sizes = {m: len(inputs[m]) for m in self.modalities if m in inputs}
+            if 1 in sizes.values():
+                # torch's BatchNorm refuses a single sample in training (Keras' would output its beta).
+                raise ValueError('a training batch holds 1 utterance, which BatchNorm cannot normalise; the last batch '
+                                 'of an epoch is len(dataset) % batch_size: set train_dataloader.drop_last=True or '
+                                 'choose another train_dataloader.batch_size')
         feats = self.extract_feat(inputs)
         if mode == 'loss':
             return self.head.loss(feats, data_samples)
