@@ -3,6 +3,7 @@
 import glob
 import os.path as osp
 
+import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config
@@ -20,20 +21,61 @@ def test_configs_found():
     assert len(configs) == 12 and TOY in configs and PROBE in configs
 
 
-def test_toy_config_trains_one_epoch(tmp_path):
-    from mmengine.runner import Runner
+def toy_cfg(tmp_path, work_dir: str = 'work', max_epochs: int = 1) -> Config:
     cfg = Config.fromfile(TOY)
-    cfg.work_dir = str(tmp_path / 'work')
+    cfg.work_dir = str(tmp_path / work_dir)
     cfg.train_dataloader.update(num_workers=0, persistent_workers=False, batch_size=20)
     cfg.train_dataloader.dataset.update(data_root=str(tmp_path / 'data'), num_samples=40)
-    cfg.train_cfg.max_epochs = 1
+    cfg.train_cfg.max_epochs = max_epochs
     cfg.param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=True, end=1, convert_to_iter_based=True)]
     cfg.default_hooks.logger.interval = 1
-    runner = Runner.from_cfg(cfg)
+    return cfg
+
+
+def test_toy_config_trains_one_epoch(tmp_path):
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(toy_cfg(tmp_path))
     runner.train()
     scalars = runner.message_hub.log_scalars
     assert 0 < scalars['train/loss'].current() < 2
     assert {'train/cls_dist', 'train/visible_dist', 'train/masked_dist'} <= set(scalars)
+
+
+def test_resume_and_load_from_need_no_clip_file(tmp_path):
+    """The Runner initialises weights (the teacher's CLIP file) before it resumes or loads a checkpoint; the CAE v2
+    checkpoint holds the teacher, so the file is not needed then."""
+    from mmengine.runner import Runner
+    clip_file = tmp_path / 'clip.pth'
+    teacher_cfg = Config.fromfile(TOY).model.target_generator
+    torch.save(MODELS.build(teacher_cfg).state_dict(), clip_file)
+    first = toy_cfg(tmp_path, 'first')
+    first.model.target_generator.init_cfg = dict(type='Pretrained', checkpoint=str(clip_file))
+    runner = Runner.from_cfg(first)
+    runner.train()
+    teacher = {k: v.clone() for k, v in runner.model.target_generator.state_dict().items()}
+    checkpoint = tmp_path / 'first' / 'epoch_1.pth'
+    clip_file.unlink()
+
+    resumed = toy_cfg(tmp_path, 'first', max_epochs=2)
+    resumed.model.target_generator.init_cfg = first.model.target_generator.init_cfg
+    resumed.resume = True
+    runner = Runner.from_cfg(resumed)
+    runner.train()
+    assert runner.epoch == 2
+    for key, value in runner.model.target_generator.state_dict().items():
+        torch.testing.assert_close(value, teacher[key])
+
+    loaded = toy_cfg(tmp_path, 'loaded')
+    loaded.model.target_generator.init_cfg = first.model.target_generator.init_cfg
+    loaded.load_from = str(checkpoint)
+    runner = Runner.from_cfg(loaded)
+    runner.train()
+    torch.testing.assert_close(runner.model.target_generator.visual.proj, teacher['visual.proj'])
+
+    fresh = toy_cfg(tmp_path, 'fresh')
+    fresh.model.target_generator.init_cfg = first.model.target_generator.init_cfg
+    with pytest.raises(FileNotFoundError, match=str(clip_file)):
+        Runner.from_cfg(fresh).train()
 
 
 def test_pretrained_encoder_loads_into_the_probe_encoder(tmp_path):

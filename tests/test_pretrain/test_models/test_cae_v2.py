@@ -93,3 +93,22 @@ def test_input_errors():
     samples[0].set_mask(torch.zeros(4, 4, dtype=torch.bool))
     with pytest.raises(ValueError, match='same number of patches'):
         model.loss(inputs, samples)
+
+
+def test_teacher_and_student_grids_are_checked_at_build_time():
+    # A teacher with a 8 x 8 grid (patch 4 at 32 px) for a 4 x 4 student, as a ViT-L/14 teacher for a patch-16 student.
+    teacher = dict(TINY['target_generator'], arch=dict(TINY['target_generator']['arch'], patch_size=4))
+    with pytest.raises(ValueError, match='8 x 8 patch grid but the student backbone a 4 x 4'):
+        MODELS.build(dict(TINY, target_generator=teacher))
+    with pytest.raises(ValueError, match='neck.num_patches=64'):
+        MODELS.build(dict(TINY, neck=dict(TINY['neck'], num_patches=64)))
+
+
+def test_teacher_runs_before_the_student_backbone():
+    model = build()
+    calls = []
+    model.target_generator.register_forward_pre_hook(lambda *_: calls.append('teacher'))
+    model.backbone.register_forward_pre_hook(lambda *_: calls.append('student'))
+    model.neck.register_forward_pre_hook(lambda *_: calls.append('neck'))
+    model.loss(*batch())
+    assert calls == ['teacher', 'student', 'neck']

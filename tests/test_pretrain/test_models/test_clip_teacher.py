@@ -57,8 +57,9 @@ def test_checkpoint_round_trip_and_strict_arch(tmp_path):
 def test_missing_checkpoint_names_the_file(tmp_path):
     missing = tmp_path / 'ViT-B-16.pt'
     teacher = CLIPTeacher(arch=ARCH, init_cfg=dict(type='Pretrained', checkpoint=str(missing)))
+    teacher.init_weights()
     with pytest.raises(FileNotFoundError, match=str(missing)):
-        teacher.init_weights()
+        teacher(torch.randn(1, 3, 32, 32))
 
 
 def test_url_is_read_from_the_hub_cache_and_never_downloaded(tmp_path, monkeypatch):
@@ -66,8 +67,9 @@ def test_url_is_read_from_the_hub_cache_and_never_downloaded(tmp_path, monkeypat
     url = 'https://example.invalid/clip/ViT-X.pt'
     teacher = CLIPTeacher(arch=ARCH, init_cfg=dict(type='Pretrained', checkpoint=url))
     cached = tmp_path / 'checkpoints' / 'ViT-X.pt'
+    teacher.init_weights()
     with pytest.raises(FileNotFoundError, match=f'wget {url} -O {cached}'):
-        teacher.init_weights()
+        teacher(torch.randn(1, 3, 32, 32))
     cached.parent.mkdir()
     torch.save(openai_clip().state_dict(), cached)
     teacher.init_weights()
@@ -96,3 +98,45 @@ def test_fp16_on_gpu_close_to_fp32():
     full = teacher(x)[0]
     assert half.dtype == full.dtype == torch.float32
     torch.testing.assert_close(half, full, atol=2e-2, rtol=2e-2)
+
+
+def converted(path, quick_gelu: bool, arch: dict = ARCH):
+    """A file as tools/model_converters/clip2mmext.py writes it, with its recorded arch and activation."""
+    visual = {k: v for k, v in openai_clip().state_dict().items() if k.startswith('visual.')}
+    torch.save(dict(state_dict=visual, meta=dict(clip_arch=arch, quick_gelu=quick_gelu, source='x.pt')), path)
+    return str(path)
+
+
+@pytest.mark.parametrize('recorded', [True, False])
+def test_recorded_activation_must_match(tmp_path, recorded):
+    path = converted(tmp_path / 'clip.pth', quick_gelu=recorded)
+    teacher = CLIPTeacher(arch=ARCH, quick_gelu=not recorded, init_cfg=dict(type='Pretrained', checkpoint=path))
+    message = f'converted for quick_gelu={recorded}.*set the teacher.s quick_gelu={recorded}'
+    with pytest.raises(ValueError, match=message):
+        teacher.init_weights()
+    teacher = CLIPTeacher(arch=ARCH, quick_gelu=recorded, init_cfg=dict(type='Pretrained', checkpoint=path))
+    teacher.init_weights()
+    torch.testing.assert_close(teacher.visual.proj, openai_clip().visual.proj)
+
+
+def test_recorded_arch_must_match(tmp_path):
+    # Same weights, but converted for 4 heads of 32 channels: the weights alone cannot tell.
+    path = converted(tmp_path / 'clip.pth', quick_gelu=True, arch=dict(ARCH, heads=4))
+    teacher = CLIPTeacher(arch=ARCH, init_cfg=dict(type='Pretrained', checkpoint=path))
+    with pytest.raises(ValueError, match="converted for arch .*'heads': 4"):
+        teacher.init_weights()
+
+
+def test_missing_file_is_fine_when_a_checkpoint_supplies_the_teacher(tmp_path):
+    missing = tmp_path / 'ViT-B-16.pt'
+    source = CLIPTeacher(arch=ARCH)
+    teacher = CLIPTeacher(arch=ARCH, init_cfg=dict(type='Pretrained', checkpoint=str(missing)))
+    teacher.init_weights()  # the Runner initialises before it resumes: no error yet
+    x = torch.randn(1, 3, 32, 32)
+    partial = {k: v for k, v in source.state_dict().items() if k != 'visual.proj'}
+    teacher.load_state_dict(partial, strict=False)
+    with pytest.raises(FileNotFoundError, match=str(missing)):
+        teacher(x)
+    wrapped = torch.nn.ModuleDict(dict(target_generator=teacher))  # as inside the model, keys prefixed
+    wrapped.load_state_dict({f'target_generator.{k}': v for k, v in source.state_dict().items()})
+    torch.testing.assert_close(teacher(x)[0], source(x)[0])

@@ -43,6 +43,26 @@ class CAEv2(BaseSelfSupervisor):
         if target_generator is None:
             raise ValueError('CAEv2 needs target_generator (the frozen teacher, e.g. dict(type="CLIPTeacher")).')
         super().__init__(backbone=backbone, neck=neck, head=head, target_generator=target_generator, **kwargs)
+        self.check_token_grids()
+
+    def check_token_grids(self) -> None:
+        """The student, the regressor and the teacher must see the same patch grid: every teacher token is the
+        target of one student token. Checked at build time so that e.g. a ViT-L/14 teacher (16 x 16 at 224) with a
+        patch-16 student (14 x 14) fails before any data is loaded, not at the first loss."""
+        student = tuple(getattr(self.backbone, 'patch_resolution', ()))
+        if len(student) != 2:
+            return
+        num_patches = getattr(self.neck, 'num_patches', None)
+        if num_patches is not None and num_patches != student[0] * student[1]:
+            raise ValueError(f'neck.num_patches={num_patches} but the backbone has a {student[0]} x {student[1]} '
+                             f'patch grid; set neck.num_patches={student[0] * student[1]}.')
+        teacher = getattr(self.target_generator, 'patch_resolution', None)
+        if teacher is not None and tuple(teacher) != student:
+            raise ValueError(
+                f'the teacher (target_generator) sees a {teacher[0]} x {teacher[1]} patch grid but the student '
+                f'backbone a {student[0]} x {student[1]} one; every student token needs the teacher token of the '
+                'same patch. Choose target_generator.arch (input_resolution / patch_size) and the backbone\'s '
+                'img_size / patch_size so that the grids match.')
 
     def extract_feat(self, inputs: Tensor) -> Tuple[Tensor]:
         """Encoder features of full images (no mask), as CAE v1 does.
@@ -71,7 +91,8 @@ class CAEv2(BaseSelfSupervisor):
             raise ValueError('CAEv2.loss needs two views [student, teacher] (use TwoNormDataPreprocessor and '
                              'RandomResizedCropAndInterpolationWithTwoPic).')
         mask = torch.stack([sample.mask for sample in data_samples]).flatten(1).to(torch.bool)
-        latent = self.backbone(inputs[0], mask)
+        # The teacher first: its no-grad activations are freed before the student's, kept for backward, pile up.
         target, _ = self.target_generator(inputs[1])
+        latent = self.backbone(inputs[0], mask)
         preds = self.neck(latent, mask)
         return self.head.loss(*preds, target, mask)

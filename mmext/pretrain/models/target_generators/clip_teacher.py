@@ -65,9 +65,14 @@ class CLIPTeacher(BaseModule):
             Default: True.
         init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=PATH_OR_URL)`` loads a CLIP checkpoint
             strictly (any layout accepted by :func:`clip_visual_state_dict`). A URL names the file of that name in
-            torch's hub cache, which must already be there: nothing is downloaded, a missing file raises
-            ``FileNotFoundError`` naming it (and the command that fetches it). None keeps the random
+            torch's hub cache: nothing is downloaded. A missing file is reported when the teacher first runs
+            (``FileNotFoundError`` naming it and the command that fetches it), unless a checkpoint loaded into the
+            model meanwhile holds every teacher weight: mmengine's Runner initialises the weights before it resumes
+            or applies ``load_from``, and CAE v2 checkpoints contain the teacher. None keeps the random
             initialisation (tests, toy runs).
+
+    A file written by ``tools/model_converters/clip2mmext.py`` records the architecture and the activation it was
+    converted for; a teacher built with another ``arch`` or ``quick_gelu`` refuses it.
     """
 
     def __init__(self,
@@ -86,13 +91,23 @@ class CLIPTeacher(BaseModule):
             raise ValueError(f'arch {arch}: input_resolution must be a multiple of patch_size and width a multiple '
                              'of heads.')
         self.arch = dict(arch)
+        self.quick_gelu = quick_gelu
         self.half_on_gpu = half_on_gpu
+        # Why the weights cannot be used yet (a missing checkpoint file), until a state dict supplies all of them.
+        self._missing_weights: Optional[str] = None
         self.visual = VisionTransformer(**self.arch)
         if not quick_gelu:
             for block in self.visual.transformer.resblocks:
                 block.mlp.gelu = nn.GELU()
         self.requires_grad_(False)
         super().train(False)
+        self._register_load_state_dict_pre_hook(self._note_loaded_weights)
+
+    @property
+    def patch_resolution(self) -> Tuple[int, int]:
+        """The teacher's patch grid (rows, columns); the student's must be the same."""
+        grid = self.arch['input_resolution'] // self.arch['patch_size']
+        return grid, grid
 
     def train(self, mode: bool = True) -> 'CLIPTeacher':
         """Stay in eval mode whatever ``mode`` is: the teacher is frozen."""
@@ -107,13 +122,26 @@ class CLIPTeacher(BaseModule):
         path = resolve_checkpoint(source)
         if not osp.isfile(path):
             fetch = f' Fetch it once: wget {source} -O {path}.' if is_url(source) else ''
-            raise FileNotFoundError(
+            self._missing_weights = (
                 f'CLIP teacher checkpoint {path!r} not found. The teacher needs the weights of a CLIP image encoder '
                 f'with arch {self.arch} (CAE v2: OpenAI CLIP ViT-B/16, ViT-B-16.pt) and mmext downloads nothing '
                 f'while training.{fetch} Any OpenAI CLIP / open_clip checkpoint works (as is, or converted by '
-                'tools/model_converters/clip2mmext.py); point the init_cfg checkpoint at it.')
+                'tools/model_converters/clip2mmext.py); point the init_cfg checkpoint at it. (Resuming, load_from '
+                'or a test checkpoint of a CAE v2 run needs no CLIP file: it holds the teacher.)')
+            # Not an error yet: the Runner initialises weights before it resumes / loads a checkpoint, which may
+            # hold the teacher. forward() raises if nothing supplied the weights by then.
+            MMLogger.get_current_instance().warning(
+                f'CLIPTeacher: {path!r} not found; the teacher\'s weights must come from a resumed or load_from '
+                'checkpoint, or its first forward raises FileNotFoundError.')
+            return
         self.load_clip_weights(path)
         self._is_init = True
+
+    def _note_loaded_weights(self, state_dict: dict, prefix: str, *args) -> None:
+        """Load-state-dict pre-hook: a state dict that holds every teacher weight supplies what a missing checkpoint
+        file could not (mmengine's loader calls ``_load_from_state_dict``, which runs these hooks)."""
+        if all(prefix + key in state_dict for key in self.state_dict()):
+            self._missing_weights = None
 
     def load_clip_weights(self, path: str) -> None:
         """Load a local CLIP checkpoint into the image tower, strictly.
@@ -122,13 +150,38 @@ class CLIPTeacher(BaseModule):
             path (str): OpenAI ``.pt`` (TorchScript or state dict), open_clip checkpoint, or a file written by
                 ``tools/model_converters/clip2mmext.py``.
         """
-        visual = clip_visual_state_dict(read_clip_checkpoint(path))
+        checkpoint = read_clip_checkpoint(path)
+        self.check_recorded_meta(checkpoint.get('meta'), path)
+        visual = clip_visual_state_dict(checkpoint)
         found = infer_clip_visual_arch(visual, head_width=self.arch['width'] // self.arch['heads'])
         if found != self.arch:
             raise ValueError(f'{path} holds a CLIP image tower with arch {found}, but the teacher was built with '
                              f'arch {self.arch}; set the teacher\'s arch to match.')
         self.load_state_dict(visual, strict=True)
         MMLogger.get_current_instance().info(f'CLIPTeacher: loaded {len(visual)} tensors from {path}')
+
+    def check_recorded_meta(self, meta: Optional[dict], path: str) -> None:
+        """Refuse a converted file whose recorded arch or activation differs from the teacher's: the weights would
+        load strictly and still give wrong tokens (the head count and the activation are not in the weights).
+
+        Args:
+            meta (dict, optional): the ``meta`` of a ``clip2mmext.py`` file (``clip_arch``, ``quick_gelu``); None
+                for other checkpoints, which record neither.
+            path (str): the file, for the message.
+        """
+        if not isinstance(meta, dict):
+            return
+        if 'quick_gelu' in meta and bool(meta['quick_gelu']) != self.quick_gelu:
+            act = {True: 'QuickGELU', False: 'GELU'}
+            raise ValueError(
+                f'{path} was converted for quick_gelu={bool(meta["quick_gelu"])} ({act[bool(meta["quick_gelu"])]}), '
+                f'but the teacher was built with quick_gelu={self.quick_gelu} ({act[self.quick_gelu]}); set the '
+                f'teacher\'s quick_gelu={bool(meta["quick_gelu"])}, or re-convert the source with the right --gelu '
+                'flag if the recorded activation is wrong.')
+        recorded = meta.get('clip_arch')
+        if isinstance(recorded, dict) and dict(recorded) != self.arch:
+            raise ValueError(f'{path} was converted for arch {dict(recorded)}, but the teacher was built with arch '
+                             f'{self.arch}; set the teacher\'s arch to the recorded one.')
 
     @torch.no_grad()
     def forward(self, x: Tensor) -> Tuple[Tensor, Tensor]:
@@ -141,6 +194,8 @@ class CLIPTeacher(BaseModule):
             tuple[Tensor, Tensor]: tokens ``ln_post(X_L) @ proj``, float32 [B, L, C] (CLS first, patches in
             raster order), and the last layer's attention averaged over heads, [B, L, L].
         """
+        if self._missing_weights is not None:
+            raise FileNotFoundError(self._missing_weights)
         size = self.arch['input_resolution']
         if x.shape[-2:] != (size, size):
             raise ValueError(f'the CLIP teacher takes {size} x {size} images, got {tuple(x.shape[-2:])}.')
