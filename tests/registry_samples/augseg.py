@@ -14,4 +14,6 @@ SAMPLES = {
     'mmseg.RandomIntensityAug': dict(type='RandomIntensityAug', max_ops=2),
     'mmseg.MeanTeacherEMAHook': dict(type='MeanTeacherEMAHook', momentum=0.004, copy_until_iter=10),
     'mmseg.KeptPixelCrossEntropyLoss': dict(type='KeptPixelCrossEntropyLoss', loss_weight=0.4),
+    'mmseg.DeepLabV3PlusHead': dict(type='DeepLabV3PlusHead', in_channels=16, in_index=3, channels=8,
+                                    c1_in_channels=4, c1_channels=2, dilations=(1, 2), num_classes=3),
 }

@@ -1,3 +1,3 @@
-from . import data_preprocessors, losses, necks, segmentors, utils  # noqa: F401
+from . import data_preprocessors, decode_heads, losses, necks, segmentors, utils  # noqa: F401
 
-__all__ = ['data_preprocessors', 'losses', 'necks', 'segmentors', 'utils']
+__all__ = ['data_preprocessors', 'decode_heads', 'losses', 'necks', 'segmentors', 'utils']
