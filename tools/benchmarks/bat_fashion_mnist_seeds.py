@@ -1,0 +1,111 @@
+"""DeiT (keep rate 1) vs BAT, EViT-mode and ToMe-mode at one keep rate on Fashion-MNIST, several seeds.
+
+Trains ``configs/bat/bat_vit-mini-p2-kr0.7_1xb128-5e_fashion-mnist-28px.py`` once per variant and seed with
+``tools/train.py`` (``OMP_NUM_THREADS=1`` per run, ``--jobs`` runs at a time), reads each run's final top-1 on the
+10,000 test images, counts each variant's FLOPs with mmext's counter (attention and the reduction included) and
+prints a Markdown table with mean ± sample std and, for every reduced variant, Welch's t against DeiT::
+
+    python tools/dataset_converters/fashion_mnist.py      # data/fashion_mnist, offline
+    python tools/benchmarks/bat_fashion_mnist_seeds.py --seeds 0 1 2 --jobs 2 --work-dir work_dirs/bat_fashion_mnist
+
+The seed-0 DeiT run validates after every epoch (``--curve``), which gives the baseline's learning curve without
+changing its training (validation draws nothing from the training random streams). Runs whose work dir holds a
+final top-1 are reused, so an interrupted sweep resumes.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))  # run from a checkout
+
+from tools.reproduction import runs  # noqa: E402
+from tools.reproduction.report import noise_statement  # noqa: E402
+from tools.reproduction.runs import mean_std  # noqa: E402
+
+CONFIG = osp.join('configs', 'bat', 'bat_vit-mini-p2-kr0.7_1xb128-5e_fashion-mnist-28px.py')
+METRIC = 'accuracy/top1'
+
+
+def variants(keep_rate: float) -> Dict[str, List[str]]:
+    """Row name -> overrides; DeiT first (the baseline)."""
+    return {
+        'DeiT (keep rate 1)': ['model.backbone.keep_rate=1.0'],
+        f'BAT ({keep_rate})': [f'model.backbone.keep_rate={keep_rate}', 'model.backbone.mode=bat'],
+        f'EViT-mode ({keep_rate})': [f'model.backbone.keep_rate={keep_rate}', 'model.backbone.mode=evit'],
+        f'ToMe-mode ({keep_rate})': [f'model.backbone.keep_rate={keep_rate}', 'model.backbone.mode=tome'],
+    }
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--config', default=CONFIG)
+    parser.add_argument('--keep-rate', type=float, default=0.7)
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    parser.add_argument('--work-dir', default='work_dirs/bat_fashion_mnist', help='one sub-folder per run')
+    parser.add_argument('--data-root', default='data/fashion_mnist', help='raw Fashion-MNIST IDX files')
+    parser.add_argument('--jobs', type=int, default=2, help='runs trained at the same time (one thread each)')
+    parser.add_argument('--no-curve', dest='curve', action='store_false',
+                        help='do not validate the seed-0 baseline after every epoch')
+    return parser.parse_args(argv)
+
+
+def count_gflops(config: str, overrides: List[str]) -> float:
+    """GFLOPs of one 28 x 28 grey image through backbone and neck (``extract_feat``), as get_flops counts them."""
+    import torch
+    from mmengine.config import Config, DictAction
+    from mmpretrain.registry import MODELS
+
+    import mmext.pretrain  # noqa: F401
+    from mmext.utils import count_flops
+    with runs.CONFIG_LOCK:
+        cfg = Config.fromfile(config)
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--o', nargs='+', action=DictAction)
+    cfg.merge_from_dict(parser.parse_args(['--o', *overrides]).o)
+    model = MODELS.build(cfg.model).eval()
+    model.forward = model.extract_feat
+    size = cfg.model.backbone.img_size
+    return count_flops(model, (torch.rand(1, cfg.model.backbone.in_channels, size, size), ))['flops'] / 1e9
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    rows = variants(args.keep_rate)
+    baseline = next(iter(rows))
+    data = [f'{loader}.dataset.data_root={args.data_root}' for loader in ('train_dataloader', 'val_dataloader')]
+
+    def run(job) -> Optional[float]:
+        name, seed = job
+        run_dir = osp.abspath(osp.join(args.work_dir, name.split()[0].lower(), f'seed{seed}'))
+        os.makedirs(run_dir, exist_ok=True)
+        result = runs.final_metrics(run_dir, [METRIC])
+        if result is None:
+            options = rows[name] + data + [f'randomness.seed={seed}']
+            if args.curve and name == baseline and seed == args.seeds[0]:
+                options.append('train_cfg.val_interval=1')
+            runs.train(args.config, run_dir, options)
+            result = runs.final_metrics(run_dir, [METRIC])
+        return result[METRIC]
+
+    jobs = [(name, seed) for seed in args.seeds for name in rows]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        results = dict(zip(jobs, pool.map(run, jobs)))
+    flops = {name: count_gflops(args.config, overrides) for name, overrides in rows.items()}
+    base_values = [results[baseline, s] for s in args.seeds]
+    print(f'\n{len(args.seeds)} seeds ({", ".join(map(str, args.seeds))}); top-1 on the 10,000 test images; '
+          'mean ± sample std; Δ against DeiT with the equal-variance t-test at 5 %\n')
+    print('| model | top-1 (%) | Δ top-1 | GFLOPs | FLOPs vs DeiT |')
+    print('| :--- | :-: | :--- | :-: | :-: |')
+    for name in rows:
+        values = [results[name, s] for s in args.seeds]
+        delta = '–' if name == baseline else noise_statement(values, base_values)
+        print(f'| {name} | {mean_std(values)} | {delta} | {flops[name]:.4f} | '
+              f'{flops[name] / flops[baseline]:.3f} |')
+    print('\nper seed: ' + '; '.join(f'{n}: ' + ', '.join(f'{results[n, s]:.2f}' for s in args.seeds) for n in rows))
+
+
+if __name__ == '__main__':
+    main()
