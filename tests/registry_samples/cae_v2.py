@@ -13,6 +13,9 @@ SAMPLES = {
     'mmpretrain.CAEv2Neck': _NECK,
     'mmpretrain.CAEv2Head': dict(type='CAEv2Head', supervise=('visible', 'masked')),
     'mmpretrain.CLIPTeacher': _TEACHER,
+    'mmpretrain.CAEv2ViT': dict(type='CAEv2ViT', arch=dict(embed_dims=32, num_layers=1, num_heads=2,
+                                                           feedforward_channels=64),
+                                img_size=32, patch_size=8, use_abs_pos_emb=True, use_rel_pos_bias=True),
     'mmpretrain.BlockwiseMaskGenerator': dict(type='BlockwiseMaskGenerator', input_size=(4, 4), num_masking_patches=4,
                                               min_num_patches=2),
 }

@@ -127,7 +127,7 @@ def test_ade20k_backbone_takes_the_pretrained_positions(tmp_path):
 
     table = encoder.pos_embed[:, 1:].reshape(1, 3, 3, 32).permute(0, 3, 1, 2)
     resized = F.interpolate(table, size=(4, 4), mode='bicubic', align_corners=False).flatten(2).transpose(1, 2)
-    assert backbone.pos_embed is not None
+    assert backbone.pos_embed is not None and not backbone.pos_embed.requires_grad  # fixed, as the official one
     torch.testing.assert_close(backbone.pos_embed[:, 1:], resized)
     torch.testing.assert_close(backbone.pos_embed[:, :1], encoder.pos_embed[:, :1])
 
