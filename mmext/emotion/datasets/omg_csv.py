@@ -186,3 +186,10 @@ def read_transcript_csv(
         else:
             transcripts[(video, utterance)] = text
     return transcripts, malformed, duplicates
+
+
+def read_all_rows(path: str) -> List[Dict[str, str]]:
+    """Every data row of a split CSV in file order, malformed ones included, as ``{lower-cased column: text}``
+    (what the official scoring script pairs with a prediction file, row by row)."""
+    columns, rows = _read(path, ('video', 'utterance'))
+    return [{name: row[i].strip() if i < len(row) else '' for name, i in columns.items()} for _, row in rows]

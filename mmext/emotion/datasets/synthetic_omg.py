@@ -12,7 +12,9 @@ like the monologues of the real data), and three media whose content follows the
   exercise the faceless-utterance path.
 
 So audio carries arousal, text carries valence, and the face carries both. Everything is a pure function of
-``(seed, split, video index)``; files are written once by :func:`generate_synthetic_omg`.
+``(seed, split, video index)``; files are written once by :func:`generate_synthetic_omg`, either in mmext's layout
+(video-only MPEG-4 with the WAV beside it) or exactly as the challenge's ``prepare_data.py`` leaves the real data
+(H.264 + AAC utterance videos and nothing else, so the WAVs must be made by ``tools/emotion/extract_audio.py``).
 """
 import csv
 import ctypes
@@ -27,6 +29,9 @@ import numpy as np
 from mmext.utils.synthetic import ensure_generated
 
 SPLIT_FILES = {'train': 'Train', 'val': 'Validation', 'test': 'Test'}
+LAYOUTS = ('mmext', 'prepare_data')
+VIDEO_COLUMNS = ('link', 'start', 'end', 'video', 'utterance')
+LABELLED_COLUMNS = (*VIDEO_COLUMNS, 'arousal', 'valence', 'EmotionMaxVote')
 SPLIT_IDS = {'train': 0, 'val': 1, 'test': 2}
 DEFAULT_NUM_VIDEOS = {'train': 40, 'val': 12}
 POSITIVE_WORDS = ('good', 'great', 'happy', 'love', 'wonderful', 'excellent', 'nice', 'amazing', 'glad', 'fun',
@@ -163,8 +168,18 @@ def _emotion_class(arousal: float, valence: float) -> int:
     return 4  # Neutral
 
 
+def mux_like_prepare_data(video: str, wav: str, out: str) -> None:
+    """``out``: the frames of ``video`` and the sound of ``wav`` encoded as the challenge's ``prepare_data.py``
+    encodes utterances (``-c:v libx264 -preset superfast -c:a aac``, MP4)."""
+    from .media import run_ffmpeg
+    done = run_ffmpeg(['-i', video, '-i', wav, '-map', '0:v:0', '-map', '1:a:0', '-c:v', 'libx264', '-preset',
+                       'superfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'mp4', out])
+    if done.returncode != 0:
+        raise RuntimeError(f'ffmpeg could not write {out}: {done.stderr.strip()}')
+
+
 def make_video(seed: int, split: str, index: int, num_utterances: int, out_dir: str, fps: float,
-               frame_size: int) -> List[dict]:
+               frame_size: int, layout: str = 'mmext') -> List[dict]:
     """Writes the utterances of one video under ``out_dir/{video}/`` and returns their CSV rows."""
     rng = np.random.default_rng([seed, SPLIT_IDS[split], index])
     video = f'synth{SPLIT_IDS[split]}{index:03d}'
@@ -189,8 +204,16 @@ def make_video(seed: int, split: str, index: int, num_utterances: int, out_dir: 
             for _ in range(max(int(np.ceil(duration * fps)), 1))
         ]
         utterance = f'utterance_{k + 1}.mp4'
-        write_video(osp.join(out_dir, video, utterance), frames, fps)
-        write_wav(osp.join(out_dir, video, f'utterance_{k + 1}.wav'), audio, speech.sample_rate)
+        if layout == 'mmext':
+            write_video(osp.join(out_dir, video, utterance), frames, fps)
+            write_wav(osp.join(out_dir, video, f'utterance_{k + 1}.wav'), audio, speech.sample_rate)
+        else:
+            tmp_video, tmp_wav = osp.join(out_dir, video, '.frames.mp4'), osp.join(out_dir, video, '.speech.wav')
+            write_video(tmp_video, frames, fps)
+            write_wav(tmp_wav, audio, speech.sample_rate)
+            mux_like_prepare_data(tmp_video, tmp_wav, osp.join(out_dir, video, utterance))
+            os.remove(tmp_video)
+            os.remove(tmp_wav)
         rows.append(dict(link=f'synthetic:{video}', start=round(clock, 3), end=round(clock + duration, 3), video=video,
                          utterance=utterance, arousal=round(arousal, 4), valence=round(valence, 4),
                          EmotionMaxVote=_emotion_class(arousal, valence), transcript=transcript))
@@ -203,13 +226,16 @@ def generate_synthetic_omg(data_root: str,
                            utterances_per_video: int = 8,
                            seed: int = 0,
                            fps: float = 12.0,
-                           frame_size: int = 128) -> str:
+                           frame_size: int = 128,
+                           layout: str = 'mmext') -> str:
     """Writes (once) a synthetic OMG-Emotion copy under ``data_root``; returns ``data_root``.
 
-    Layout, as the challenge's files: ``omg_{Train,Validation}Videos.csv``, ``omg_{Train,Validation}Transcripts.csv``
-    and ``Videos/{Train,Validation}/{video}/utterance_{k}.mp4`` with ``utterance_{k}.wav`` beside each (the real
-    data needs ``ffmpeg -i utterance_k.mp4 -vn -ac 1 utterance_k.wav``). A folder made with other parameters raises
-    an error instead of being reused.
+    Files, named as the challenge's: ``omg_{Train,Validation}Videos.csv``,
+    ``omg_{Train,Validation,Test}Transcripts.csv``, for the test split ``omg_TestVideos_WithoutLabels.csv`` (no
+    label columns, what participants get) and ``omg_TestVideos_WithLabels.csv``, and
+    ``Videos/{Train,Validation,Test}/{video}/utterance_{k}.mp4``, as ``prepare_data.py --target-dir Videos/Train``
+    etc. write them. A folder made with other parameters raises an
+    error instead of being reused.
 
     Args:
         data_root (str): Folder to create.
@@ -219,22 +245,34 @@ def generate_synthetic_omg(data_root: str,
         seed (int): Default: 0.
         fps (float): Video frame rate. Default: 12.
         frame_size (int): Square frame side in pixels. Default: 128.
+        layout (str): ``'mmext'``: video-only MPEG-4 (``mp4v``) with ``utterance_{k}.wav`` beside each;
+            ``'prepare_data'``: exactly what ``prepare_data.py`` leaves (H.264 + AAC utterances, no WAV, an empty
+            ``youtube_videos_temp`` folder per split; needs imageio-ffmpeg). Default: ``'mmext'``.
     """
+    if layout not in LAYOUTS:
+        raise ValueError(f'layout must be one of {LAYOUTS}, got {layout!r}')
     num_videos = dict(DEFAULT_NUM_VIDEOS if num_videos is None else num_videos)
     for split in num_videos:
         if split not in SPLIT_FILES:
             raise ValueError(f'num_videos has an unknown split {split!r}; use {tuple(SPLIT_FILES)}')
     params = dict(kind='omg_emotion', num_videos=num_videos, utterances_per_video=utterances_per_video, seed=seed,
                   fps=fps, frame_size=frame_size)
+    if layout != 'mmext':  # folders written before layouts existed keep their record
+        params['layout'] = layout
 
     def write(folder: str) -> None:
         for split, count in num_videos.items():
             name = SPLIT_FILES[split]
             videos_dir = osp.join(folder, 'Videos', name)
             rows = [row for i in range(count)
-                    for row in make_video(seed, split, i, utterances_per_video, videos_dir, fps, frame_size)]
-            _write_csv(osp.join(folder, f'omg_{name}Videos.csv'), rows,
-                       ('link', 'start', 'end', 'video', 'utterance', 'arousal', 'valence', 'EmotionMaxVote'))
+                    for row in make_video(seed, split, i, utterances_per_video, videos_dir, fps, frame_size, layout)]
+            if layout == 'prepare_data':
+                os.makedirs(osp.join(videos_dir, 'youtube_videos_temp'), exist_ok=True)
+            if split == 'test':
+                _write_csv(osp.join(folder, 'omg_TestVideos_WithoutLabels.csv'), rows, VIDEO_COLUMNS)
+                _write_csv(osp.join(folder, 'omg_TestVideos_WithLabels.csv'), rows, LABELLED_COLUMNS)
+            else:
+                _write_csv(osp.join(folder, f'omg_{name}Videos.csv'), rows, LABELLED_COLUMNS)
             _write_csv(osp.join(folder, f'omg_{name}Transcripts.csv'), rows,
                        ('link', 'video', 'utterance', 'transcript'))
 

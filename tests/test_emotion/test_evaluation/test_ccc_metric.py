@@ -1,9 +1,11 @@
 """CCCMetric: the official pooled score, per-video averaging, order independence and the submission CSV."""
 import csv
+from unittest.mock import patch
 
 import numpy as np
 import pytest
 
+from mmext.emotion.evaluation.metrics.ccc_metric import fallback_predictions
 from mmext.registry import METRICS
 
 
@@ -94,3 +96,47 @@ def test_errors_are_named():
     metric = METRICS.build(dict(type='CCCMetric', targets=('valence', )))
     with pytest.raises(KeyError, match='pred_valence'):
         evaluate(metric, make_samples(np.linspace(0, 1, 4), np.linspace(0, 1, 4)))
+
+
+def test_fallback_is_the_video_mean_else_the_split_mean():
+    predicted = [dict(video='a', pred_arousal=0.2, pred_valence=-0.5), dict(video='a', pred_arousal=0.4,
+                                                                              pred_valence=0.1),
+                 dict(video='b', pred_arousal=0.9, pred_valence=0.5)]
+    missing = [dict(video='a', order_idx=7), dict(video='c', order_idx=9)]
+    filled = fallback_predictions(predicted, missing, ('arousal', 'valence'))
+    assert filled[0] == dict(video='a', order_idx=7, pred_arousal=pytest.approx(0.3), pred_valence=pytest.approx(-0.2))
+    assert filled[1]['pred_arousal'] == pytest.approx(0.5) and filled[1]['pred_valence'] == pytest.approx(0.1 / 3)
+    with pytest.raises(ValueError, match='no row to take it from'):
+        fallback_predictions([], missing, ('arousal', ))
+
+
+def test_rows_without_features_are_scored_with_the_fallback(tmp_path, caplog):
+    rng = np.random.default_rng(2)
+    gt, pred = rng.uniform(0, 1, 20), rng.uniform(0, 1, 20)
+    samples = make_samples(gt, pred)
+    unscored = [{k: samples[i][k] for k in ('video', 'utterance', 'order_idx', 'gt_arousal')} for i in (3, 11)]
+    metric = METRICS.build(dict(type='CCCMetric', out_csv=str(tmp_path / 'p.csv')))
+    metric.dataset_meta = dict(unscored=unscored)
+    with patch('mmext.emotion.evaluation.metrics.ccc_metric.print_log') as log:
+        metrics = evaluate(metric, [s for i, s in enumerate(samples) if i not in (3, 11)])
+    assert '2 rows of the split have no features' in log.call_args_list[0].args[0]
+    full = pred.copy()
+    full[3], full[11] = np.mean(pred[[0, 1, 2, 4]]), np.mean(pred[[10, 12, 13, 14]])  # videos v0 and v2
+    assert metrics['omg/arousal_ccc'] == pytest.approx(official_ccc(gt, full), abs=1e-12)
+    with open(tmp_path / 'p.csv') as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 20 and float(rows[11]['arousal']) == pytest.approx(full[11])
+    ignoring = METRICS.build(dict(type='CCCMetric', missing='ignore'))
+    ignoring.dataset_meta = dict(unscored=unscored)
+    kept = [i for i in range(20) if i not in (3, 11)]
+    assert evaluate(ignoring, [samples[i] for i in kept])['omg/arousal_ccc'] == pytest.approx(
+        official_ccc(gt[kept], pred[kept]), abs=1e-12)
+
+
+def test_unlabelled_split_only_writes_the_csv(tmp_path):
+    samples = [dict(video='v', utterance=f'u{i}.mp4', order_idx=i, pred_arousal=0.1 * i) for i in range(3)]
+    assert evaluate(METRICS.build(dict(type='CCCMetric', out_csv=str(tmp_path / 'p.csv'))), samples) == {}
+    assert (tmp_path / 'p.csv').read_text().splitlines() == ['video,utterance,arousal,valence', 'v,u0.mp4,0.0,',
+                                                               'v,u1.mp4,0.1,', 'v,u2.mp4,0.2,']
+    with pytest.raises(ValueError, match='evaluate on a split with labels'):
+        evaluate(METRICS.build(dict(type='CCCMetric')), samples)

@@ -5,6 +5,11 @@ CCC pooled over all utterances of the split with population standard deviations,
 also prints. The script's earlier version (and the challenge README) averaged per-video CCCs: ``mode='per_video'``.
 The script matches prediction rows by position, so results are sorted by the gold CSV's row (``order_idx``) before
 scoring and before the optional prediction CSV is written.
+
+The script scores every row of the gold CSV. Rows the dataset could not feed to the model (no feature cache: the
+media were missing or undecodable; listed in the dataset's ``metainfo['unscored']``) are therefore scored with a
+fallback prediction (:func:`fallback_predictions`) and counted in a warning, so the validation score is the one the
+official script would give a file with a prediction in every row.
 """
 import csv
 import logging
@@ -26,6 +31,33 @@ from ...structures import AFFECT_TARGETS
 
 def _as_float(value) -> float:
     return float(value.item() if isinstance(value, torch.Tensor) else value)
+
+
+def fallback_predictions(predicted: Sequence[dict], missing: Sequence[dict],
+                         targets: Sequence[str]) -> List[dict]:
+    """Predictions for the rows the model could not see: each target's mean prediction over the other utterances of
+    the same video (same speaker and recording, the strongest cue the data offers), or over the whole split for a
+    video with no predicted utterance.
+
+    Args:
+        predicted (Sequence[dict]): Rows with ``video`` and ``pred_<target>`` for each target.
+        missing (Sequence[dict]): Rows with ``video`` (and whatever else, kept).
+        targets (Sequence[str]): The targets to fill.
+
+    Returns:
+        list[dict]: copies of ``missing`` with ``pred_<target>`` set.
+    """
+    if missing and not predicted:
+        raise ValueError(f'{len(missing)} rows need a fallback prediction but the model predicted no row to take it '
+                         'from; extract the features of the split first')
+    by_video = defaultdict(list)
+    for row in predicted:
+        by_video[row['video']].append(row)
+    filled = []
+    for row in missing:
+        pool = by_video.get(row['video']) or predicted
+        filled.append(dict(row, **{f'pred_{t}': float(np.mean([r[f'pred_{t}'] for r in pool])) for t in targets}))
+    return filled
 
 
 def score(pred: np.ndarray, gt: np.ndarray, name: str) -> Dict[str, float]:
@@ -63,7 +95,11 @@ class CCCMetric(BaseMetric):
         mode (str): ``'pooled'`` (the official score) or ``'per_video'`` (mean of per-video CCCs; Pearson's r and
             MSE stay pooled).
         out_csv (str, optional): Writes the predictions in the official submission format (``video, utterance,
-            arousal, valence``; rows in the gold CSV's order) to this file.
+            arousal, valence``; rows in the gold CSV's order) to this file. On a split without labels (the test
+            CSV) the metric only writes this file and returns no score.
+        missing (str): Rows of the dataset's ``metainfo['unscored']`` (no features) are scored with
+            :func:`fallback_predictions` (``'fallback'``, as the official script scores every row) or left out
+            (``'ignore'``). Default: ``'fallback'``.
         collect_device (str): ``'cpu'`` or ``'gpu'``, for distributed collection. Default: ``'cpu'``.
         prefix (str, optional): Default: ``'omg'``.
     """
@@ -73,10 +109,13 @@ class CCCMetric(BaseMetric):
                  targets: Optional[Sequence[str]] = None,
                  mode: str = 'pooled',
                  out_csv: Optional[str] = None,
+                 missing: str = 'fallback',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         check_choice('mode', mode, ('pooled', 'per_video'))
+        check_choice('missing', missing, ('fallback', 'ignore'))
+        self.missing = missing
         for target in targets or ():
             check_choice('targets', target, AFFECT_TARGETS)
         self.targets = tuple(targets) if targets is not None else None
@@ -95,14 +134,25 @@ class CCCMetric(BaseMetric):
             self.results.append(result)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        predicted = self.targets or tuple(t for t in AFFECT_TARGETS if results and all(f'pred_{t}' in r
+                                                                                       for r in results))
+        unscored = (self.dataset_meta or {}).get('unscored', []) if self.missing == 'fallback' else []
+        if unscored:
+            print_log(f'{len(unscored)} rows of the split have no features (missing or undecodable media); they are '
+                      'scored with the fallback prediction (mean prediction of their video, else of the split)',
+                      logger='current', level=logging.WARNING)
+            results = [*results, *fallback_predictions(results, unscored, predicted)]
         results = sorted(results, key=lambda r: r['order_idx'])
         targets = self.targets or tuple(
             t for t in AFFECT_TARGETS if results and all(f'pred_{t}' in r and f'gt_{t}' in r for r in results))
-        if not targets:
-            raise ValueError('CCCMetric found no target with both pred_<target> and gt_<target> in every sample; '
-                             'evaluate on a split with labels')
         if self.out_csv is not None:
             self._write_csv(results)
+        if not targets:
+            if self.out_csv is not None and not any(k.startswith('gt_') for r in results for k in r):
+                print_log('no labels in this split: predictions written, nothing scored', logger='current')
+                return OrderedDict()
+            raise ValueError('CCCMetric found no target with both pred_<target> and gt_<target> in every sample; '
+                             'evaluate on a split with labels')
         metrics = OrderedDict()
         for target in targets:
             missing = [r['order_idx'] for r in results if f'pred_{target}' not in r or f'gt_{target}' not in r]
