@@ -32,8 +32,9 @@ def registered_by_mmext() -> dict:
     return found
 
 
-def samples() -> dict:
-    collected = {}
+def samples() -> tuple:
+    """``(SAMPLES, SETUP)`` of every module in tests/registry_samples/."""
+    collected, setups = {}, {}
     for path in sorted(glob.glob(osp.join(SAMPLE_DIR, '*.py'))):
         name = osp.splitext(osp.basename(path))[0]
         if name == '__init__':
@@ -44,11 +45,12 @@ def samples() -> dict:
         overlap = set(collected) & set(module.SAMPLES)
         assert not overlap, f'{overlap} sampled twice ({path})'
         collected.update(module.SAMPLES)
-    return collected
+        setups.update(getattr(module, 'SETUP', {}))
+    return collected, setups
 
 
 REGISTERED = registered_by_mmext()
-SAMPLES = samples()
+SAMPLES, SETUP = samples()
 
 
 def test_every_registered_class_has_a_sample_and_every_sample_is_registered():
@@ -71,6 +73,8 @@ def test_registered_class_builds(key, tmp_path):
     if key not in SAMPLES:
         pytest.fail(f'no sample for {key} in tests/registry_samples/')
     registry = REGISTERED[key]
+    if key in SETUP:
+        SETUP[key](str(tmp_path))
     cfg = _fill_tmp(SAMPLES[key], str(tmp_path))
     with DefaultScope.overwrite_default_scope(registry.scope):
         built = registry.build(cfg)

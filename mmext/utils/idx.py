@@ -59,3 +59,12 @@ def read_idx_split(root: str, split: str) -> Tuple[np.ndarray, np.ndarray]:
     if len(images) != len(labels):
         raise IDXFormatError(f'{root}: {len(images)} {split} images but {len(labels)} labels.')
     return images, labels
+
+
+def write_idx(path: str, array: np.ndarray) -> None:
+    """Writes a uint8 array as an IDX file (raw, or gzip when ``path`` ends with ``.gz``)."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) + b''.join(int(d).to_bytes(4, 'big') for d in array.shape)
+    opener = gzip.open if path.endswith('.gz') else open
+    with opener(path, 'wb') as f:
+        f.write(header + array.tobytes())

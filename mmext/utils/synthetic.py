@@ -68,6 +68,21 @@ def texture(rng: np.random.Generator, size: int, base_color: np.ndarray) -> np.n
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+def two_texture_background(rng: np.random.Generator, size: int,
+                           draw_color: Callable[[np.random.Generator], np.ndarray]) -> np.ndarray:
+    """Two textures meeting along a random line: an edge in the image with no edge in the labels.
+
+    Each texture's base colour is ``draw_color(rng)``. Returns a ``(size, size, 3)`` uint8 image.
+    """
+    img = texture(rng, size, draw_color(rng))
+    other = texture(rng, size, draw_color(rng))
+    yy, xx = np.mgrid[0:size, 0:size]
+    angle, offset = rng.uniform(0, np.pi), rng.uniform(-size / 4, size / 4)
+    half = (xx - size / 2) * np.cos(angle) + (yy - size / 2) * np.sin(angle) > offset
+    img[half] = other[half]
+    return img
+
+
 def _background_color(rng: np.random.Generator) -> np.ndarray:
     return rng.uniform(50, 200) + rng.normal(0, 10, size=3)
 
@@ -107,13 +122,7 @@ def make_segmentation_sample(seed: int, split: str, index: int, size: int = 64,
         values in ``range(len(SHAPE_CLASSES))``.
     """
     rng = split_rng(seed, split, index)
-    # Two background textures meeting along a random line: an edge in the image with no edge in the labels.
-    img = texture(rng, size, _background_color(rng))
-    other = texture(rng, size, _background_color(rng))
-    yy, xx = np.mgrid[0:size, 0:size]
-    angle, offset = rng.uniform(0, np.pi), rng.uniform(-size / 4, size / 4)
-    half = (xx - size / 2) * np.cos(angle) + (yy - size / 2) * np.sin(angle) > offset
-    img[half] = other[half]
+    img = two_texture_background(rng, size, _background_color)
     label = np.zeros((size, size), np.uint8)
     for _ in range(int(rng.integers(1, max_shapes + 1))):
         cls = int(rng.integers(1, len(SHAPE_CLASSES)))

@@ -1,3 +1,4 @@
+from .fashion_mnist_scenes import FashionMNISTScenes
 from .synthetic_shapes import SyntheticShapesDataset
 
-__all__ = ['SyntheticShapesDataset']
+__all__ = ['FashionMNISTScenes', 'SyntheticShapesDataset']
