@@ -58,7 +58,7 @@ def write_wav(path, samples, rate=16000, width=2):
 
 
 def test_audio_errors_are_extraction_errors(tmp_path):
-    with pytest.raises(ExtractionError, match='missing audio file .*ffmpeg'):
+    with pytest.raises(ExtractionError, match='missing audio file .*extract_audio.py CONFIG'):
         AudioFunctionals()(dict(wav_path=str(tmp_path / 'none.wav')))
     write_wav(tmp_path / 'eight.wav', np.zeros(100, np.uint8), width=1)
     with pytest.raises(ExtractionError, match='8-bit'):

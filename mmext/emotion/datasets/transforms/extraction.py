@@ -199,8 +199,8 @@ def read_wav(path: str) -> tuple:
     Raises:
         ExtractionError: for a missing or unsupported file.
     """
-    _require_file(path, 'audio', ' (extract it from the utterance video, e.g. ffmpeg -i utt.mp4 -vn -ac 1 '
-                  '-acodec pcm_s16le utt.wav)')
+    _require_file(path, 'audio', ' (write the WAVs of the split first: python tools/emotion/extract_audio.py CONFIG '
+                  '--split train|val|test)')
     try:
         with wave.open(path, 'rb') as f:
             channels, width, rate = f.getnchannels(), f.getsampwidth(), f.getframerate()
