@@ -3,7 +3,8 @@
     python tools/model_converters/clip2mmext.py SRC DST [--head-width 64] [--gelu] [--fp32]
 
 SRC: OpenAI's ``ViT-B-16.pt`` (TorchScript archive) or a state dict of it, an open_clip checkpoint (training
-checkpoint with ``state_dict`` / ``module.`` prefixes, or ``open_clip_pytorch_model.bin``), or the image tower alone.
+checkpoint with ``state_dict`` / ``module.`` prefixes, ``open_clip_pytorch_model.bin`` or
+``open_clip_model.safetensors``), or the image tower alone.
 DST receives ``{'state_dict': {'visual.*': ...}, 'meta': {'clip_arch': ..., 'quick_gelu': ...}}`` (the text tower is
 dropped) and the script prints the ``CLIPTeacher`` config that fits it. Weights keep their dtype (OpenAI's are fp16)
 unless ``--fp32``. Nothing is downloaded. ``CLIPTeacher`` also reads SRC directly; converting shrinks the file and

@@ -140,3 +140,14 @@ def test_missing_file_is_fine_when_a_checkpoint_supplies_the_teacher(tmp_path):
     wrapped = torch.nn.ModuleDict(dict(target_generator=teacher))  # as inside the model, keys prefixed
     wrapped.load_state_dict({f'target_generator.{k}': v for k, v in source.state_dict().items()})
     torch.testing.assert_close(teacher(x)[0], source(x)[0])
+
+
+def test_safetensors_checkpoint(tmp_path):
+    safetensors = pytest.importorskip('safetensors.torch')
+    clip = openai_clip()
+    path = tmp_path / 'open_clip_model.safetensors'  # open_clip's hub file name; same keys as OpenAI's
+    safetensors.save_file({k: v.contiguous() for k, v in clip.state_dict().items()}, str(path))
+    teacher = CLIPTeacher(arch=ARCH, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    teacher.init_weights()
+    x = torch.randn(2, 3, 32, 32)
+    torch.testing.assert_close(teacher(x)[0], clip.visual(x)[0])

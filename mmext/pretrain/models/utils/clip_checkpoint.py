@@ -5,7 +5,8 @@ OpenAI's ``clip`` package and open_clip name the ViT image tower identically (``
 ``visual.transformer.resblocks.{i}.{ln_1, attn.in_proj_*, attn.out_proj, ln_2, mlp.c_fc, mlp.c_proj}``,
 ``visual.ln_post``, ``visual.proj``); they differ in the container: OpenAI ships TorchScript archives
 (``ViT-B-16.pt``) with the text tower beside, open_clip training checkpoints wrap the state dict
-(``{'state_dict': {'module.visual...'}}``), open_clip's hub files are plain state dicts. These functions reduce any
+(``{'state_dict': {'module.visual...'}}``), open_clip's hub files are plain state dicts (``.bin``) or
+``.safetensors`` files. These functions reduce any
 of them to the ``visual.*`` keys and infer the architecture; weights that do not fit the OpenAI layout (open_clip
 towers with LayerScale, attention pooling, extra norms, timm trunks, or CLIP's ResNets) are refused with the keys
 that do not fit.
@@ -29,7 +30,8 @@ _BLOCK = re.compile(r'^transformer\.resblocks\.(\d+)\.')
 
 
 def read_clip_checkpoint(path: str) -> Dict[str, torch.Tensor]:
-    """Load a CLIP checkpoint file on the CPU: a TorchScript archive (OpenAI) or a pickled (state) dict.
+    """Load a CLIP checkpoint file on the CPU: a TorchScript archive (OpenAI), a ``.safetensors`` file (open_clip's
+    hub files ``open_clip_model.safetensors``) or a pickled (state) dict.
 
     Args:
         path (str): local file.
@@ -40,6 +42,13 @@ def read_clip_checkpoint(path: str) -> Dict[str, torch.Tensor]:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'CLIP checkpoint {path!r} does not exist.')
+    if path.endswith('.safetensors'):
+        try:
+            from safetensors.torch import load_file
+        except ImportError as error:
+            raise ImportError(f'{path} is a .safetensors file; reading it needs the safetensors package '
+                              '(pip install safetensors).') from error
+        return load_file(path, device='cpu')
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             is_torchscript = any(name.endswith('/constants.pkl') for name in archive.namelist())
