@@ -3,12 +3,16 @@ PY := .venv/bin/python
 # Extra arguments of `make reproduce`, e.g. ARGS="--seeds 0 1 2" or ARGS="--only sdn bat".
 ARGS ?=
 
-.PHONY: setup reproduce demo test
+.PHONY: setup data reproduce demo test
 setup:
 	bash tools/setup_env.sh
 
 # The main job: every method's toy experiment next to its baseline (CPU), table + figure in work_dirs/reproduce_mini.
-reproduce: setup
+# Real data of the benchmarks (Fashion-MNIST: offline from the Debian package when there is no internet; cached).
+data: setup
+	$(PY) tools/dataset_converters/fashion_mnist.py --out data/fashion_mnist
+
+reproduce: setup data
 	$(PY) tools/reproduce.py --suite mini $(ARGS)
 
 demo: setup
