@@ -6,7 +6,7 @@
 # (16 + 16), OHEM keeping at least 100,000 pixels per GPU batch of 2 (50,000 per image), tau 0.7, lambda_u 3, iMAS's
 # unsupervised branch, sliding-window validation (769, stride 512) of the teacher every 10 epochs. The leaves give
 # the split lists (under data_root) and the schedule: 240 epochs over the unlabelled list.
-_base_ = '../../augseg/_base_/augseg_deeplabv3plus_r50-d16_4xb4+4_cityscapes-800x800.py'
+_base_ = ['../../augseg/_base_/augseg_deeplabv3plus_r50-d16_4xb4+4_cityscapes-800x800.py', './imas_cityscapes_heads.py']
 
 crop_size = (769, 769)
 batch_labeled = batch_unlabeled = 2  # per GPU
@@ -17,23 +17,11 @@ model = dict(
     segmentor=dict(
         data_preprocessor=dict(size=crop_size),
         # The official multi-grid (2, 2, 4) multiplies layer 4's dilation 2 (first block) and 4; mmseg's rates are
-        # absolute.
-        backbone=dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4), multi_grid=(4, 8, 16)),
+        # absolute. contract_dilation: the first block of layer 3 keeps dilation 1, as in the official (torchvision)
+        # ResNet.
+        backbone=dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4), multi_grid=(4, 8, 16), contract_dilation=True),
         decode_head=dict(dilations=(1, 12, 24, 36), sampler=ohem),
-        auxiliary_head=dict(
-            _delete_=True,  # AugSeg has none
-            type='FCNHead',
-            in_channels=1024,
-            in_index=2,
-            channels=256,
-            num_convs=1,
-            concat_input=False,
-            dropout_ratio=0.0,
-            num_classes=19,
-            norm_cfg=dict(type='SyncBN', requires_grad=True),
-            align_corners=True,
-            sampler=ohem,
-            loss_decode=dict(type='KeptPixelCrossEntropyLoss', loss_weight=0.4)),  # OHEM: mean over kept pixels
+        auxiliary_head=dict(_base_.imas_auxiliary_head, _delete_=True, sampler=ohem),  # AugSeg has none
         test_cfg=dict(crop_size=crop_size, stride=(512, 512))),
     semi_train_cfg=dict(tau=0.7, unsup_weight=3.0))
 
