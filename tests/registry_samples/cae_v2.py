@@ -19,3 +19,5 @@ SAMPLES = {
     'mmpretrain.BlockwiseMaskGenerator': dict(type='BlockwiseMaskGenerator', input_size=(4, 4), num_masking_patches=4,
                                               min_num_patches=2),
 }
+SAMPLES['mmpretrain.TorchvisionTeacher'] = dict(type='TorchvisionTeacher', arch='mobilenet_v2', stage='features.3',
+                                                token_grid=(2, 2))

@@ -1,3 +1,4 @@
 from .clip_teacher import CLIP_ARCHS, CLIPTeacher
+from .torchvision_teacher import TorchvisionTeacher
 
-__all__ = ['CLIPTeacher', 'CLIP_ARCHS']
+__all__ = ['CLIPTeacher', 'CLIP_ARCHS', 'TorchvisionTeacher']
