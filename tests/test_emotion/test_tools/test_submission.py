@@ -95,3 +95,26 @@ def test_media_to_scored_submission(challenge_workspace):
 
     with pytest.raises(ValueError, match=r"no model predicts \['valence'\]"):
         make_submission.main(['--model', configs['arousal'], checkpoints['arousal'], '--out', 'one.csv'])
+
+
+def test_one_joint_model_or_two_single_target_models(tmp_path):
+    joint = (('arousal', 'valence'), {('v', 'u1.mp4'): dict(pred_arousal=0.2, pred_valence=-0.1)}, 'split.csv')
+    merged, split_csv = make_submission.merge_models([joint])
+    assert merged == {('v', 'u1.mp4'): dict(pred_arousal=0.2, pred_valence=-0.1)} and split_csv == 'split.csv'
+    arousal = (('arousal', ), {('v', 'u1.mp4'): dict(pred_arousal=0.3)}, 'split.csv')
+    with pytest.raises(ValueError, match='arousal is predicted by model 1 and model 2'):
+        make_submission.merge_models([arousal, joint])
+    with pytest.raises(ValueError, match='different split CSVs'):
+        make_submission.merge_models([arousal, (('valence', ), {}, 'other.csv')])
+
+
+def test_every_row_is_written_even_a_malformed_one(tmp_path):
+    rows = [dict(video='v', utterance='u1.mp4'), dict(video='', utterance=''), dict(video='v', utterance='u2.mp4')]
+    predictions = {('v', 'u1.mp4'): dict(pred_arousal=0.2, pred_valence=0.4),
+                   ('v', 'u2.mp4'): dict(pred_arousal=0.4, pred_valence=0.0)}
+    assert make_submission.write_submission(rows, predictions, str(tmp_path / 's.csv')) == 1
+    with open(tmp_path / 's.csv') as f:
+        written = list(csv.DictReader(f))
+    assert [(r['video'], r['utterance']) for r in written] == [('v', 'u1.mp4'), ('', ''), ('v', 'u2.mp4')]
+    # The malformed row has no video of its own: the split's mean.
+    assert float(written[1]['arousal']) == pytest.approx(0.3) and float(written[1]['valence']) == pytest.approx(0.2)
