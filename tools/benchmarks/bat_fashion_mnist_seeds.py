@@ -1,6 +1,6 @@
 """DeiT (keep rate 1) vs BAT, EViT-mode and ToMe-mode at one keep rate on Fashion-MNIST, several seeds.
 
-BAT's fine-tune setting: one trained DeiT (``configs/bat/deit_vit-mini-p4_1xb128-5e_fashion-mnist-28px.py``, trained
+BAT's fine-tune setting: one trained DeiT (``configs/bat/deit_vit-mini-p4_1xb128-12e_fashion-mnist-28px.py``, trained
 first if its checkpoint is missing) is fine-tuned with
 ``configs/bat/bat_vit-mini-p4-kr0.7_1xb128-2e-ft_fashion-mnist-56px.py`` once per variant and seed with
 ``tools/train.py`` (``OMP_NUM_THREADS=1`` per run, ``--jobs`` runs at a time). The script reads each run's final
@@ -27,7 +27,7 @@ from tools.reproduction.report import noise_statement  # noqa: E402
 from tools.reproduction.runs import mean_std  # noqa: E402
 
 CONFIG = osp.join('configs', 'bat', 'bat_vit-mini-p4-kr0.7_1xb128-2e-ft_fashion-mnist-56px.py')
-PRETRAIN = osp.join('configs', 'bat', 'deit_vit-mini-p4_1xb128-5e_fashion-mnist-28px.py')
+PRETRAIN = osp.join('configs', 'bat', 'deit_vit-mini-p4_1xb128-12e_fashion-mnist-28px.py')
 METRIC = 'accuracy/top1'
 
 
