@@ -18,7 +18,7 @@ ADE20K = osp.join(CONFIG_DIR, 'caev2-base_upernet_8xb2-amp-160k_ade20k-512x512.p
 
 def test_configs_found():
     configs = glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True)
-    assert len(configs) == 16 and TOY in configs and PROBE in configs
+    assert len(configs) == 19 and TOY in configs and PROBE in configs
 
 
 def toy_cfg(tmp_path, work_dir: str = 'work', max_epochs: int = 1) -> Config:
