@@ -1,11 +1,59 @@
+import copy
+import functools
 import os
 import os.path as osp
 import sys
 
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (``make test`` runs 2 workers) every worker is a process with torch's default of one
+    intra-op thread per core: share the cores out instead of putting workers x cores threads on them."""
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
+    if workers > 1:
+        torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // workers))
+
+
+@pytest.fixture(scope='module', autouse=True)
+def isolate_default_scope():
+    """Drops the mmengine default scopes a test module created (``init_default_scope``, Runners) when it ends.
+
+    The current scope is the last DefaultScope instance created, so without this a module would see the scope of
+    whichever module ran before it; under pytest-xdist that differs from run to run.
+    """
+    instances = DefaultScope._instance_dict  # mmengine's ManagerMixin keeps no public way to drop an instance
+    before = set(instances)
+    yield
+    for name in [name for name in instances if name not in before]:
+        del instances[name]
+
+
+@pytest.fixture(scope='session', autouse=True)
+def memoised_runner_start():
+    """Each in-process Runner formats its config with yapf several times (logged, dumped, stored in every checkpoint;
+    about 10 s each for the tiny AugSeg config on a loaded 2-core machine) and collects an environment report (about
+    6 s, subprocesses included). Both are pure functions of their input within a session: compute each input once."""
+    import mmengine.config.config as config_module
+    import mmengine.runner.runner as runner_module
+    format_code, collect_env = config_module.FormatCode, runner_module.collect_env
+    formatted = {}
+
+    def cached_format_code(text, style_config=None, **kwargs):
+        key = (text, repr(style_config), repr(sorted(kwargs.items())))
+        if key not in formatted:
+            formatted[key] = format_code(text, style_config=style_config, **kwargs)
+        return formatted[key]
+
+    env = functools.lru_cache(maxsize=None)(collect_env)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config_module, 'FormatCode', cached_format_code)
+        patch.setattr(runner_module, 'collect_env', lambda: copy.deepcopy(env()))
+        yield
 
 
 @pytest.fixture(autouse=True)
