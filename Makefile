@@ -18,5 +18,9 @@ reproduce: setup data
 demo: setup
 	$(PY) tools/demo.py
 
+# Two pytest-xdist workers (tests/conftest.py gives each its share of the cores); idle workers take queued tests
+# from busy ones (worksteal), as a few tests take minutes. TESTS narrows the run, e.g. TESTS=tests/test_seg.
+TESTS ?= tests
+TEST_WORKERS ?= 2
 test: setup
-	$(PY) -m pytest tests
+	$(PY) -m pytest $(TESTS) -n $(TEST_WORKERS) --dist worksteal --durations=10
