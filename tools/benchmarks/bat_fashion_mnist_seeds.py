@@ -55,7 +55,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def count_gflops(config: str, overrides: List[str]) -> float:
     """GFLOPs of one grey image through backbone and neck (``extract_feat``), as get_flops counts them."""
-    import torch
     from mmengine.config import Config, DictAction
     from mmpretrain.registry import MODELS
 
@@ -69,7 +68,7 @@ def count_gflops(config: str, overrides: List[str]) -> float:
     model = MODELS.build(cfg.model).eval()
     model.forward = model.extract_feat
     size = cfg.model.backbone.img_size
-    return count_flops(model, (torch.rand(1, cfg.model.backbone.in_channels, size, size), ))['flops'] / 1e9
+    return count_flops(model, input_shape=(cfg.model.backbone.in_channels, size, size))['flops'] / 1e9
 
 
 def main(argv=None) -> None:
