@@ -17,9 +17,9 @@ model = dict(
     segmentor=dict(
         data_preprocessor=dict(size=crop_size),
         # The official multi-grid (2, 2, 4) multiplies layer 4's dilation 2 (first block) and 4; mmseg's rates are
-        # absolute. contract_dilation: the first block of layer 3 keeps dilation 1, as in the official (torchvision)
-        # ResNet.
-        backbone=dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4), multi_grid=(4, 8, 16), contract_dilation=True),
+        # absolute. The first block of layer 3 keeps dilation 1 as in the official (torchvision) ResNet through the
+        # contract_dilation=True of mmseg's DeepLabV3+ base config.
+        backbone=dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4), multi_grid=(4, 8, 16)),
         decode_head=dict(dilations=(1, 12, 24, 36), sampler=ohem),
         auxiliary_head=dict(_base_.imas_auxiliary_head, _delete_=True, sampler=ohem),  # AugSeg has none
         test_cfg=dict(crop_size=crop_size, stride=(512, 512))),

@@ -85,7 +85,8 @@ def test_backbone_dilations_and_output_stride_are_the_official_networks(path):
     key = json.dumps(backbone, sort_keys=True)
     if key not in _BACKBONES:  # leaves of one base share a backbone: build it once
         with DefaultScope.overwrite_default_scope('mmseg'):
-            net = MODELS.build(backbone).eval()
+            net = MODELS.build(backbone)
+        net.eval()  # mmseg's ResNet.train returns None: no chaining
         with torch.no_grad():
             size = net(torch.rand(1, 3, 64, 64))[3].shape[-1]
         _BACKBONES[key] = ([[block.conv2.dilation[0] for block in layer] for layer in (net.layer3, net.layer4)],
