@@ -56,6 +56,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def count_gflops(config: str, overrides: List[str]) -> float:
     """GFLOPs of one grey image through backbone and neck (``extract_feat``), as get_flops counts them."""
     from mmengine.config import Config, DictAction
+    from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
 
     import mmext.pretrain  # noqa: F401
@@ -65,7 +66,8 @@ def count_gflops(config: str, overrides: List[str]) -> float:
     parser = argparse.ArgumentParser()
     parser.add_argument('--o', nargs='+', action=DictAction)
     cfg.merge_from_dict(parser.parse_args(['--o', *overrides]).o)
-    model = MODELS.build(cfg.model).eval()
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):  # a caller's scope (e.g. mmseg) must not leak in
+        model = MODELS.build(cfg.model).eval()
     model.forward = model.extract_feat
     size = cfg.model.backbone.img_size
     return count_flops(model, input_shape=(cfg.model.backbone.in_channels, size, size))['flops'] / 1e9
