@@ -18,6 +18,7 @@ Finished pre-trainings and probes are reused (``--rerun`` repeats them); the tab
 the random-teacher row with an equal-variance t-test at 5 %) is printed and written to ``<work-dir>/results.md``.
 """
 import argparse
+import copy
 import json
 import os
 import os.path as osp
@@ -145,7 +146,7 @@ class Prober:
 
     def build(self, weights: Optional[str] = None, feature_dim: Optional[int] = None):
         from mmpretrain.registry import MODELS
-        model_cfg = self.cfg.model.copy()
+        model_cfg = copy.deepcopy(self.cfg.model)  # a shallow copy let a teacher row clear the encoders' init_cfg
         # The Runner puts the top-level data_preprocessor into the model; MODELS.build alone does not.
         model_cfg.setdefault('data_preprocessor', self.cfg.get('data_preprocessor'))
         if feature_dim is not None:  # a teacher row: only the neck and head are used
