@@ -6,11 +6,10 @@
 # init_cfg=dict(type='Pretrained', checkpoint='work_dirs/<this config>/epoch_5.pth', prefix='backbone.').
 #   python tools/dataset_converters/fashion_mnist.py
 #   python tools/train.py configs/augseg/resnet18-v1c-w16_1xb128-5e_fashion-mnist-56px_cls-pretrain.py
-_base_ = 'mmpretrain::_base_/default_runtime.py'
+_base_ = ['mmpretrain::_base_/default_runtime.py', '../_base_/datasets/fashion_mnist.py']
 
 custom_imports = dict(imports=['mmext.pretrain'], allow_failed_imports=False)
 
-data_root = 'data/fashion_mnist'
 max_epochs = 5
 
 model = dict(
@@ -30,23 +29,9 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 test_pipeline = [dict(type='Resize', scale=(56, 56), interpolation='bilinear'), dict(type='PackInputs')]
-train_dataloader = dict(
-    batch_size=128,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type='FashionMNIST', data_root=data_root, split='train', download=False, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=500,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='FashionMNIST', data_root=data_root, split='test', test_mode=True, download=False,
-        pipeline=test_pipeline))
-val_evaluator = dict(type='Accuracy', topk=(1, ))
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator
 
 optim_wrapper = dict(optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4))
 param_scheduler = [

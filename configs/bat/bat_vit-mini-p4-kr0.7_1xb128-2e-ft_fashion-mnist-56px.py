@@ -9,11 +9,10 @@
 #   python tools/train.py configs/bat/deit_vit-mini-p4_1xb128-12e_fashion-mnist-28px.py    # the DeiT, once
 #   python tools/train.py configs/bat/bat_vit-mini-p4-kr0.7_1xb128-2e-ft_fashion-mnist-56px.py \
 #       --cfg-options model.backbone.keep_rate=1.0   # the DeiT control; model.backbone.mode=evit / tome: the anchors
-_base_ = 'mmpretrain::_base_/default_runtime.py'
+_base_ = ['mmpretrain::_base_/default_runtime.py', '../_base_/datasets/fashion_mnist.py']
 
 custom_imports = dict(imports=['mmext.pretrain'], allow_failed_imports=False)
 
-data_root = 'data/fashion_mnist'
 keep_rate = 0.7
 num_train = 10000
 max_epochs = 2
@@ -49,25 +48,9 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 test_pipeline = [dict(type='Resize', scale=(56, 56), interpolation='bicubic'), dict(type='PackInputs')]
-train_dataloader = dict(
-    batch_size=128,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type='FashionMNIST', data_root=data_root, split='train', download=False, indices=num_train,
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=500,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='FashionMNIST', data_root=data_root, split='test', test_mode=True, download=False,
-        pipeline=test_pipeline))
-val_evaluator = dict(type='Accuracy', topk=(1, ))
+train_dataloader = dict(dataset=dict(indices=num_train, pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator
 
 optim_wrapper = dict(optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.05), clip_grad=dict(max_norm=5.0))
 param_scheduler = [dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=True, end=max_epochs,

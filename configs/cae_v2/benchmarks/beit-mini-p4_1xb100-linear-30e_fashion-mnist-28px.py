@@ -1,14 +1,13 @@
 # Toy linear probe on Fashion-MNIST, the evaluation half of the CAE v2 teacher comparison
-# (tools/benchmarks/caev2_toy_linear_probe.py --protocol fashion-mnist): the encoder of
+# (tools/benchmarks/caev2_teacher_fashion_mnist.py): the encoder of
 # configs/cae_v2/caev2_vit-mini-p4_mbv2-in1k-teacher_1xb128-5e_fashion-mnist-28px.py, frozen, read by mmpretrain's
 # BEiTViT; its CLS token after the final norm goes through BatchNorm without affine + Linear (the official MAE-style
 # probe), SGD. Trained on the 10,000 pre-training images, evaluated on all 10,000 test images. No augmentation, so
 # that the script's cached-feature probe (features computed once, same neck, head and optimiser) is this config.
-_base_ = 'mmpretrain::_base_/default_runtime.py'
+_base_ = ['mmpretrain::_base_/default_runtime.py', '../../_base_/datasets/fashion_mnist.py']
 
 custom_imports = dict(imports=['mmext.pretrain'], allow_failed_imports=False)
 
-data_root = 'data/fashion_mnist'
 num_train = 10000
 max_epochs = 30
 # The last checkpoint of the toy pre-training (or a random-init encoder saved by the comparison script).
@@ -41,24 +40,9 @@ model = dict(
         init_cfg=dict(type='TruncNormal', layer='Linear', std=0.01)))
 
 pipeline = [dict(type='PackInputs')]
-train_dataloader = dict(
-    batch_size=100,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type='FashionMNIST', data_root=data_root, split='train', download=False, indices=num_train,
-        pipeline=pipeline))
-val_dataloader = dict(
-    batch_size=500,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='FashionMNIST', data_root=data_root, split='test', test_mode=True, download=False, pipeline=pipeline))
-val_evaluator = dict(type='Accuracy', topk=(1, ))
+train_dataloader = dict(batch_size=100, dataset=dict(indices=num_train, pipeline=pipeline))
+val_dataloader = dict(dataset=dict(pipeline=pipeline))
 test_dataloader = val_dataloader
-test_evaluator = val_evaluator
 
 optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=0.))
 param_scheduler = [dict(type='CosineAnnealingLR', eta_min=0., by_epoch=True, begin=0, end=max_epochs,
