@@ -55,7 +55,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def count_gflops(config: str, overrides: List[str]) -> float:
     """GFLOPs of one grey image through backbone and neck (``extract_feat``), as get_flops counts them."""
-    from mmengine.config import Config, DictAction
+    from mmengine.config import Config
     from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
 
@@ -63,9 +63,7 @@ def count_gflops(config: str, overrides: List[str]) -> float:
     from mmext.utils import count_flops
     with runs.CONFIG_LOCK:
         cfg = Config.fromfile(config)
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--o', nargs='+', action=DictAction)
-    cfg.merge_from_dict(parser.parse_args(['--o', *overrides]).o)
+    cfg.merge_from_dict(runs.parse_cfg_options(overrides))
     with DefaultScope.overwrite_default_scope(cfg.default_scope):  # a caller's scope (e.g. mmseg) must not leak in
         model = MODELS.build(cfg.model).eval()
     model.forward = model.extract_feat

@@ -34,7 +34,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from tools.benchmarks.caev2_toy_linear_probe import pretrained_weights, random_init_weights  # noqa: E402
 from tools.reproduction.report import format_mean_std, noise_statement  # noqa: E402
-from tools.reproduction.runs import REPO_ROOT, last_scalars, train  # noqa: E402
+from tools.reproduction.runs import REPO_ROOT, last_scalars, parse_cfg_options, train  # noqa: E402
 
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'cae_v2')
 PRETRAIN = {
@@ -135,7 +135,7 @@ class Prober:
         from mmengine.registry import init_default_scope
         cfg = Config.fromfile(probe_config)
         overrides = [f'{loader}.dataset.data_root={data_root}' for loader in ('train_dataloader', 'val_dataloader')]
-        cfg.merge_from_dict(_parse_options([*overrides, *options]))
+        cfg.merge_from_dict(parse_cfg_options([*overrides, *options]))
         init_default_scope(cfg.default_scope)
         self.cfg = cfg
         self.train_images, self.train_labels = load_split(cfg, 'train_dataloader')
@@ -176,14 +176,6 @@ class Prober:
         model = self.build(feature_dim=train_feats.shape[1])
         return train_probe(model.neck, model.head, train_feats, self.train_labels, test_feats, self.test_labels,
                            seed=seed, **self.recipe)
-
-
-def _parse_options(options: Sequence[str]) -> dict:
-    """``key=value`` strings as mmengine's ``--cfg-options`` parses them."""
-    from mmengine.config import DictAction
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--o', nargs='*', action=DictAction, default={})
-    return parser.parse_args(['--o', *options]).o if options else {}
 
 
 def teacher_from_checkpoint(config: str, weights: Optional[str]):

@@ -59,6 +59,16 @@ def train(config: str, run_dir: str, options: Iterable[str] = (), threads: Optio
     run_tool(cmd, osp.join(run_dir, 'train_stdout.log'), threads, echo)
 
 
+def parse_cfg_options(options: Sequence[str]) -> dict:
+    """``key=value`` strings as mmengine's ``--cfg-options`` parses them (for ``Config.merge_from_dict``)."""
+    import argparse
+
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--o', nargs='*', action=DictAction, default={})
+    return parser.parse_args(['--o', *options]).o if options else {}
+
+
 def read_scalars(run_dir: str) -> List[dict]:
     """Every entry of every ``<timestamp>/vis_data/scalars.json`` under ``run_dir``, oldest run first (a resumed
     run continues in a new timestamp folder)."""
