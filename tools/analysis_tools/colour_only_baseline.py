@@ -83,9 +83,7 @@ def miou(predictions: List[np.ndarray], pairs, num_classes: int, ignore_index: i
                                         num_classes, ignore_index) for pred, (_, label) in zip(predictions, pairs)]
     totals = [sum(a[i] for a in areas) for i in range(4)]
     result = IoUMetric.total_area_to_metrics(*totals, metrics=['mIoU'])
-    return dict(mIoU=100 * float(np.nanmean(result['IoU'].numpy() if torch.is_tensor(result['IoU'])
-                                            else result['IoU'])),
-                aAcc=100 * float(result['aAcc']))
+    return dict(mIoU=100 * float(np.nanmean(result['IoU'])), aAcc=100 * float(result['aAcc']))  # numpy arrays
 
 
 def main(argv=None) -> Dict[str, Dict[str, float]]:
