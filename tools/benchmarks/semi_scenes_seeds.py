@@ -3,7 +3,7 @@ lambda_u = 0 control on the 64 x 64 Fashion-MNIST scene toy, several seeds, and 
 
     # train what is missing (resumable: a run with its final validation is reused), two runs at a time
     python tools/benchmarks/semi_scenes_seeds.py train --fraction 16 --seeds 0 1 2 --jobs 2
-    # the tables: learning curves of the supervised rows, final metrics (mean ± std), Welch t-tests
+    # the tables: learning curves of the supervised rows, final metrics (mean ± std), t-tests against supervised only
     python tools/benchmarks/semi_scenes_seeds.py report --fraction 16 --seeds 0 1 2
 
 Runs live in ``<work-dir>/1-<fraction>/<arm>/seed<k>`` (the oracle in ``<work-dir>/oracle/seed<k>``, shared by both
@@ -17,11 +17,10 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import numpy as np
-
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))  # run from a checkout
 
 from tools.reproduction import runs  # noqa: E402
+from tools.reproduction.report import noise_statement  # noqa: E402
 
 SUP = 'configs/augseg/fcn_r18-w16-d8-pre_1xb8-4k_fashion-mnist-scenes-{}64x64.py'
 AUGSEG = 'configs/augseg/augseg_fcn-r18-w16-d8-pre_1xb8+8-4k_fashion-mnist-scenes-1-{}-64x64.py'
@@ -94,14 +93,6 @@ def train(args: argparse.Namespace) -> None:
         list(pool.map(run, jobs))
 
 
-def welch_p(a: Sequence[float], b: Sequence[float]) -> float:
-    """Two-sided p of Welch's t-test (nan with fewer than 2 values on a side)."""
-    from scipy import stats
-    if len(a) < 2 or len(b) < 2:
-        return float('nan')
-    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
-
-
 def report(args: argparse.Namespace) -> None:
     print(f'### Validation mIoU every 500 iterations (seed {args.seeds[0]})\n')
     rows = {}
@@ -129,18 +120,13 @@ def report(args: argparse.Namespace) -> None:
                 results[(arm, prefix)] = (seeds, [final(run_dir(args.work_dir, args.fraction, arm, s), prefix)
                                                   for s in seeds])
     baseline = results.get(('suponly', ''))
-    print('| row | seeds | ' + ' | '.join(METRICS) + ' | Δ mIoU vs supervised only | Welch p | per-seed mIoU |')
-    print('|---|---|' + '---|' * (len(METRICS) + 3))
+    print('| row | seeds | ' + ' | '.join(METRICS) + ' | Δ mIoU vs supervised only | per-seed mIoU |')
+    print('|---|---|' + '---|' * (len(METRICS) + 2))
     for (arm, prefix), (seeds, metrics) in results.items():
         miou = [m['mIoU'] for m in metrics]
         cells = [runs.mean_std([m[k] for m in metrics]) for k in METRICS]
-        if baseline and arm != 'suponly':
-            base = [m['mIoU'] for m in baseline[1]]
-            delta, p = f'{np.mean(miou) - np.mean(base):+.2f}', welch_p(miou, base)
-            verdict = 'beyond noise' if p < 0.05 else 'within noise'
-            compare = [delta, f'{p:.3f} ({verdict})' if not np.isnan(p) else '–']
-        else:
-            compare = ['–', '–']
+        compare = [noise_statement(miou, [m['mIoU'] for m in baseline[1]])
+                   if baseline and arm != 'suponly' else '–']
         name = f'{LABELS[arm]}{", " + prefix.rstrip("/") if prefix else ""}'
         print(f'| {name} | {",".join(map(str, seeds))} | ' + ' | '.join(cells + compare) + ' | ' +
               ', '.join(f'{v:.2f}' for v in miou) + ' |')
