@@ -81,7 +81,9 @@ def markdown(experiments, outcome: dict, args, wall: float, cpu: float, load_sta
              'seed). Δ: difference of the means to the baseline row (marked "baseline"); in parentheses |Δ| in '
              'standard errors (SE = pooled std of the two rows over seeds × sqrt(1/n_a + 1/n_b)) and the 95 % '
              'quantile of Student\'s t; "within noise" when the former is below the latter, i.e. a t-test at 5 % '
-             'finds no difference.', '',
+             'finds no difference. Column "paper": the gain that the method\'s paper reports over the same kind of '
+             'baseline (numbers of the method README; settings other than the toy\'s, so only its sign compares), '
+             'or a note where it reports none.', '',
              f'Wall time of this invocation {wall / 60:.1f} min ({outcome["ran"]} job(s) run, the others from the '
              f'cache), {args.jobs} job(s) at a time on {os.cpu_count()} CPU(s) '
              f'({platform.processor() or platform.machine()}); load average (1/5/15 min) {load_start} at the start, '

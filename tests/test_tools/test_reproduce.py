@@ -130,6 +130,59 @@ def test_noise_statement():
     assert report.noise_statement([2.0, 2.0], [1.0, 1.0]).startswith('+1.00, beyond noise')
 
 
+def test_noise_verdict_by_hand():
+    # The SDN README's toy runs: means 61.2567 and 60.7133, squared deviations summing to 0.36687 and 0.23287, so
+    # s_p = sqrt(0.59973 / 4) = 0.38722, SE = s_p * sqrt(2 / 3) = 0.31616 and |Δ| / SE = 0.54333 / 0.31616.
+    within = report.noise_verdict([61.04, 60.98, 61.75], [60.89, 60.32, 60.93])
+    assert within.delta == pytest.approx(0.54333, abs=1e-5) and within.ratio == pytest.approx(1.7185, abs=1e-3)
+    assert within.critical == pytest.approx(2.7764, abs=1e-4) and within.within is True  # t(0.975, 4 dof)
+    beyond = report.noise_verdict([58.41, 58.81, 58.61], [62.12, 61.77, 61.81])
+    assert beyond.delta == pytest.approx(-3.29, abs=1e-9) and beyond.ratio > beyond.critical and beyond.within is False
+    # One seed in either row: Δ only.
+    assert report.noise_verdict([0.95], [0.90, 0.91]) == report.NoiseVerdict(pytest.approx(0.045), None, None, None)
+    # No spread at all: no ratio; only Δ = 0 is within noise.
+    flat = report.noise_verdict([1.0, 1.0], [1.0, 1.0])
+    assert flat == report.NoiseVerdict(0.0, None, pytest.approx(4.3027, abs=1e-4), True)  # t(0.975, 2 dof)
+    assert report.noise_verdict([2.0, 2.0], [1.0, 1.0]).within is False
+
+
+def paper_experiment(**changes):
+    experiment = mini.Experiment(
+        name='semi', title='method vs supervised only', rows=('supervised only', 'method', 'other'),
+        baseline='supervised only', metrics=(mini.Metric('mIoU', 'mIoU'), ), jobs=(), settings={}, notes={},
+        paper={'method': mini.PaperGain(76.49, 68.73, 'mIoU', 'Cityscapes 1/8, R-50', 'configs/augseg/README.md'),
+               'other': 'no comparable row'})
+    return dataclasses.replace(experiment, **changes)
+
+
+def test_table_paper_column():
+    results = {s: {'supervised only': {'mIoU': 60.0 + s}, 'method': {'mIoU': 62.0 + s}, 'other': {'mIoU': 61.0}}
+               for s in (0, 1, 2)}
+    lines = report.experiment_table(paper_experiment(), results)
+    assert lines[0] == '| setting | mIoU | Δ mIoU | paper |'
+    assert lines[2] == '| supervised only | 61.00 ± 1.00 | baseline | – |'
+    assert lines[3].endswith(' | +7.76 mIoU (Cityscapes 1/8, R-50) |')
+    assert lines[4].endswith(' | no comparable row |')
+    # Without paper texts, no column.
+    assert report.experiment_table(paper_experiment(paper={}), results)[0] == '| setting | mIoU | Δ mIoU |'
+    # Δ with as many decimals as the more precise of the two published numbers.
+    assert str(mini.PaperGain(79.5, 79.8, 'top-1', 'IN-1k', 'configs/bat/README.md')) == '-0.3 top-1 (IN-1k)'
+
+
+def test_plot_marks_every_verdict(tmp_path):
+    # Three seeds: 'method' beyond noise, 'other' within; a second experiment with one seed (noise not estimated),
+    # and a third whose baseline job failed (no verdict).
+    three = {s: {'supervised only': {'mIoU': 60.0 + 0.1 * s}, 'method': {'mIoU': 62.0 + 0.3 * s},
+                 'other': {'mIoU': 60.2 - 0.2 * s}} for s in (0, 1, 2)}
+    one = {0: {'supervised only': {'mIoU': 60.0}, 'method': {'mIoU': 61.0}, 'other': {'mIoU': 59.0}}}
+    no_baseline = {0: {'method': {'mIoU': 61.0}}}
+    experiments = [paper_experiment(), paper_experiment(name='one'), paper_experiment(name='broken', paper={})]
+    path = str(tmp_path / 'results.png')
+    report.plot(experiments, {'semi': three, 'one': one, 'broken': no_baseline}, path, 'fake')
+    with open(path, 'rb') as f:
+        assert f.read(8) == b'\x89PNG\r\n\x1a\n'
+
+
 def test_table_and_figure_from_the_command_line(tmp_path, monkeypatch, capsys):
     state = str(tmp_path / 'state')
     os.makedirs(state)
@@ -213,6 +266,18 @@ def test_select_value_and_train_command():
     assert paper.train_command('c/a_2xb8+8-80e_voc.py') == 'bash tools/dist_train.sh c/a_2xb8+8-80e_voc.py 2'
     assert paper.train_command('c/b_16xb128-300e_in1k.py').startswith('GPUS=16 GPUS_PER_NODE=8 bash tools/slurm_train')
     assert paper.train_command('c/e_1xb300-300e_omg.py') == 'python tools/train.py c/e_1xb300-300e_omg.py'
+
+
+def test_mini_paper_gains_match_the_readmes():
+    for experiment in mini.default_experiments():
+        assert set(experiment.paper) <= set(experiment.rows) - {experiment.baseline}, experiment.name
+        for row, note in experiment.paper.items():
+            if isinstance(note, str):
+                assert not re.search(r'\d', note), (row, note)  # numbers only in a PaperGain, where they are checked
+                continue
+            readme = open(osp.join(REPO_ROOT, note.readme)).read()
+            for number in [f'{note.method}', f'{note.baseline}', *re.findall(r'\d+(?:\.\d+)?', note.setting)]:
+                assert number in readme, f'{experiment.name}, {row}: {number} is not in {note.readme}'
 
 
 def test_paper_numbers_match_the_readmes_and_configs():
