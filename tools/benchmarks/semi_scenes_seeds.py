@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))  # run from a checkout
 
 from tools.reproduction import runs  # noqa: E402
-from tools.reproduction.report import noise_statement  # noqa: E402
+from tools.reproduction.report import format_mean_std, noise_statement  # noqa: E402
 
 SUP = 'configs/augseg/fcn_r18-w16-d8-pre_1xb8-4k_fashion-mnist-scenes-{}64x64.py'
 AUGSEG = 'configs/augseg/augseg_fcn-r18-w16-d8-pre_1xb8+8-4k_fashion-mnist-scenes-1-{}-64x64.py'
@@ -124,7 +124,7 @@ def report(args: argparse.Namespace) -> None:
     print('|---|---|' + '---|' * (len(METRICS) + 2))
     for (arm, prefix), (seeds, metrics) in results.items():
         miou = [m['mIoU'] for m in metrics]
-        cells = [runs.mean_std([m[k] for m in metrics]) for k in METRICS]
+        cells = [format_mean_std([m[k] for m in metrics], 2) for k in METRICS]
         compare = [noise_statement(miou, [m['mIoU'] for m in baseline[1]])
                    if baseline and arm != 'suponly' else '–']
         name = f'{LABELS[arm]}{", " + prefix.rstrip("/") if prefix else ""}'
