@@ -42,11 +42,16 @@ def test_report_reads_teacher_and_student_and_compares_with_supervised_only(tmp_
         write_scalars(seeds.run_dir(work, 16, 'augseg', seed),
                       [{'step': 4000, **{f'{who}/{k}': v for who, m in (('teacher', teacher), ('student', 20.0))
                                          for k, v in (('mIoU', m), ('mBIoU', 1), ('mBFscore', 2), ('aAcc', 3))}}])
+        for arm in ('suponly', 'augseg'):
+            open(osp.join(seeds.run_dir(work, 16, arm, seed), f'iter_{seeds.MAX_ITERS}.pth'), 'w').close()
+    # an unfinished run (no last checkpoint) is in the curves but not in the final table
+    write_scalars(seeds.run_dir(work, 16, 'imas', 0), [{'step': 500, 'teacher/mIoU': 1.0, 'student/mIoU': 1.0}])
     seeds.main(['report', '--fraction', '16', '--seeds', '0', '1', '--work-dir', work,
-                '--arms', 'suponly', 'augseg'])
+                '--arms', 'suponly', 'augseg', 'imas'])
     out = capsys.readouterr().out
     teacher_row = next(line for line in out.splitlines() if line.startswith('| AugSeg, teacher |'))
     assert '35.50 ± 0.71' in teacher_row and '+5.00, beyond noise' in teacher_row
     student_row = next(line for line in out.splitlines() if line.startswith('| AugSeg, student |'))
     assert '20.00 ± 0.00' in student_row and '-10.50, beyond noise' in student_row
     assert '| supervised only | 25.00 | 30.00 |' in out.replace('|  |', '|')  # curve of seed 0
+    assert '| iMAS teacher | 1.00 |' in out and '| iMAS, teacher |' not in out

@@ -77,6 +77,11 @@ def curve(directory: str, prefix: str = '') -> List[Tuple[int, float]]:
     return [(int(e['step']), float(e[prefix + 'mIoU'])) for e in runs.read_scalars(directory) if prefix + 'mIoU' in e]
 
 
+def finished(directory: str) -> bool:
+    """Whether the run reached its last iteration (the checkpoint hook saves only then)."""
+    return osp.exists(osp.join(directory, f'iter_{MAX_ITERS}.pth'))
+
+
 def train(args: argparse.Namespace) -> None:
     jobs = [(arm, seed) for seed in args.seeds for arm in args.arms]
 
@@ -84,7 +89,7 @@ def train(args: argparse.Namespace) -> None:
         arm, seed = job
         directory = run_dir(args.work_dir, args.fraction, arm, seed)
         config, options, _ = config_of(arm, args.fraction)
-        if osp.exists(osp.join(directory, f'iter_{MAX_ITERS}.pth')):  # saved after the last iteration only
+        if finished(directory):
             return
         os.makedirs(directory, exist_ok=True)
         runs.train(config, directory, [f'randomness.seed={seed}', *options])
@@ -106,16 +111,15 @@ def report(args: argparse.Namespace) -> None:
     print('|---|' + '---|' * (len(steps) + 1))
     for name, points in rows.items():
         values = dict(points)
-        gain = values[steps[-1]] - values[steps[-3]] if len(steps) > 2 and steps[-3] in values and \
-            steps[-1] in values else float('nan')
-        print(f'| {name} | ' + ' | '.join(f'{values[s]:.2f}' if s in values else '' for s in steps) +
-              f' | {gain:+.2f} |')
+        gain = f'{values[steps[-1]] - values[steps[-3]]:+.2f}' if len(steps) > 2 and steps[-3] in values and \
+            steps[-1] in values else '–'
+        print(f'| {name} | ' + ' | '.join(f'{values[s]:.2f}' if s in values else '' for s in steps) + f' | {gain} |')
 
-    print('\n### Final validation, mean ± std over seeds\n')
+    print('\n### Final validation (finished runs only), mean ± std over seeds\n')
     results = {}
     for arm in args.arms:
         for prefix in prefixes(arm):
-            seeds = [s for s in args.seeds if final(run_dir(args.work_dir, args.fraction, arm, s), prefix)]
+            seeds = [s for s in args.seeds if finished(run_dir(args.work_dir, args.fraction, arm, s))]
             if seeds:
                 results[(arm, prefix)] = (seeds, [final(run_dir(args.work_dir, args.fraction, arm, s), prefix)
                                                   for s in seeds])
