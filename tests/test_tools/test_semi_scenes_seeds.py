@@ -55,3 +55,30 @@ def test_report_reads_teacher_and_student_and_compares_with_supervised_only(tmp_
     assert '20.00 ± 0.00' in student_row and '-10.50, beyond noise' in student_row
     assert '| supervised only | 25.00 | 30.00 |' in out.replace('|  |', '|')  # curve of seed 0
     assert '| iMAS teacher | 1.00 |' in out and '| iMAS, teacher |' not in out
+
+
+def test_stats_average_the_teacher_and_the_pseudo_labels_of_finished_runs(tmp_path, capsys):
+    work = str(tmp_path)
+    classes = ['background', 'shirt']
+    for seed, (teacher_bg, kept_bg) in enumerate([(80.0, 0.9), (90.0, 1.0)]):
+        directory = seeds.run_dir(work, 8, 'augseg', seed)
+        os.makedirs(directory)
+        open(osp.join(directory, f'iter_{seeds.MAX_ITERS}.pth'), 'w').close()
+        stats = {
+            'classes': classes,
+            'iou': {'teacher': {'IoU': {'background': teacher_bg, 'shirt': 10.0}, 'mIoU': (teacher_bg + 10) / 2},
+                    'student': {'IoU': {'background': 0.0, 'shirt': 0.0}, 'mIoU': 0.0}},
+            'pseudo_labels': {
+                'kept_ratio': 0.5, 'accuracy_kept': 0.8,
+                'class_fraction': {'kept': {'background': kept_bg, 'shirt': 1 - kept_bg},
+                                   'argmax': {'background': 0.7, 'shirt': 0.3},
+                                   'ground_truth': {'background': 0.75, 'shirt': 0.25}},
+                'kept_ratio_per_class': {'background': 0.6, 'shirt': 0.2}}}
+        with open(osp.join(directory, f'iter_{seeds.MAX_ITERS}_stats.json'), 'w') as f:
+            json.dump(stats, f)
+    os.makedirs(seeds.run_dir(work, 8, 'augseg', 2))  # unfinished: no checkpoint, not counted
+    seeds.main(['stats', '--fraction', '8', '--seeds', '0', '1', '2', '--work-dir', work, '--arms', 'augseg'])
+    out = capsys.readouterr().out
+    assert '| background | 85.00 |' in out and '| mIoU | 47.50 |' in out  # the teacher, over 2 seeds
+    assert '| AugSeg | 50.00 | 80.00 | 95.00 | 70.00 | 20.00 |' in out
+    assert 'Background is 75.00 %' in out

@@ -5,12 +5,15 @@ lambda_u = 0 control on the 64 x 64 Fashion-MNIST scene toy, several seeds, and 
     python tools/benchmarks/semi_scenes_seeds.py train --fraction 16 --seeds 0 1 2 --jobs 2
     # the tables: learning curves of the supervised rows, final metrics (mean ± std), t-tests against supervised only
     python tools/benchmarks/semi_scenes_seeds.py report --fraction 16 --seeds 0 1 2
+    # per-class IoU and the pseudo-labels of each finished run's teacher (tools/analysis_tools/semi_seg_stats.py)
+    python tools/benchmarks/semi_scenes_seeds.py stats --fraction 16 --seeds 0 1 2
 
 Runs live in ``<work-dir>/1-<fraction>/<arm>/seed<k>`` (the oracle in ``<work-dir>/oracle/seed<k>``, shared by both
 fractions). The semi-supervised arms validate teacher and student (``mmdet.TeacherStudentValLoop``); the teacher is
 their reported row.
 """
 import argparse
+import json
 import os
 import os.path as osp
 import sys
@@ -38,11 +41,12 @@ LABELS = {'oracle': 'oracle (all 1,000 labelled)', 'suponly': 'supervised only',
           'imas': 'iMAS', 'augseg_lu0': 'lambda_u = 0 control (AugSeg, pseudo-label loss off)'}
 METRICS = ('mIoU', 'mBIoU', 'mBFscore', 'aAcc')
 MAX_ITERS = 4000  # the configs' schedule
+NUM_IMAGES = 1000  # training scenes
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('action', choices=('train', 'report'))
+    parser.add_argument('action', choices=('train', 'report', 'stats'))
     parser.add_argument('--fraction', type=int, choices=(8, 16), required=True, help='1/8 or 1/16 labelled')
     parser.add_argument('--arms', nargs='+', choices=list(ARMS), default=list(ARMS))
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
@@ -136,9 +140,66 @@ def report(args: argparse.Namespace) -> None:
               ', '.join(f'{v:.2f}' for v in miou) + ' |')
 
 
+def run_stats(directory: str, arm: str, fraction: int) -> dict:
+    """``semi_seg_stats.py`` of a finished run, computed once (``iter_<last>_stats.json`` next to its checkpoint).
+    The plain rows' pseudo-labels are taken on the scenes the semi-supervised arms leave unlabelled, so that every
+    row is scored on the same images."""
+    path = osp.join(directory, f'iter_{MAX_ITERS}_stats.json')
+    if not osp.exists(path):
+        config, _, semi = config_of(arm, fraction)
+        extra = [] if semi else ['--unlabeled-indices', str(NUM_IMAGES // fraction), str(NUM_IMAGES)]
+        runs.run_tool([osp.join(runs.REPO_ROOT, 'tools', 'analysis_tools', 'semi_seg_stats.py'), config,
+                       osp.join(directory, f'iter_{MAX_ITERS}.pth'), '--out', path, *extra],
+                      osp.join(directory, 'stats_stdout.log'))
+    with open(path) as f:
+        return json.load(f)
+
+
+def stats(args: argparse.Namespace) -> None:
+    """Per-class IoU of each row (the teacher of the semi-supervised arms) and its pseudo-labels on the unlabelled
+    scenes, mean over the finished seeds."""
+    table = {}
+    for arm in args.arms:
+        directories = [run_dir(args.work_dir, args.fraction, arm, s) for s in args.seeds]
+        found = [run_stats(d, arm, args.fraction) for d in directories if finished(d)]
+        if found:
+            table[arm] = found
+    if not table:
+        return
+    classes = next(iter(table.values()))[0]['classes']
+    print('### Per-class IoU (%), mean over finished seeds (teacher of the semi-supervised arms)\n')
+    print('| class | ' + ' | '.join(f'{LABELS[arm]} ({len(found)})' for arm, found in table.items()) + ' |')
+    print('|---|' + '---|' * len(table))
+    for name in [*classes, 'mIoU']:
+        cells = []
+        for found in table.values():
+            iou = [next(iter(s['iou'].values())) for s in found]  # 'teacher' first, or the plain 'model'
+            cells.append(f'{sum(i["IoU"][name] if name != "mIoU" else i["mIoU"] for i in iou) / len(iou):.2f}')
+        print(f'| {name} | ' + ' | '.join(cells) + ' |')
+    print('\n### Pseudo-labels at tau = 0.95 on the unlabelled scenes (%), mean over finished seeds\n')
+    print('| row | kept pixels | accuracy of kept | background share of kept | background share of argmax '
+          '| item pixels kept (any label) |')
+    print('|---|---|---|---|---|---|')
+    for arm, found in table.items():
+        labels = [s['pseudo_labels'] for s in found]
+
+        def mean(get) -> str:
+            return f'{100 * sum(get(p) for p in labels) / len(labels):.2f}'
+
+        gt_items = [1 - p['class_fraction']['ground_truth'][classes[0]] for p in labels]
+        kept_items = [sum(p['kept_ratio_per_class'][c] * p['class_fraction']['ground_truth'][c] for c in classes[1:])
+                      for p in labels]
+        items = 100 * sum(k / g for k, g in zip(kept_items, gt_items)) / len(labels)
+        print(f'| {LABELS[arm]} | {mean(lambda p: p["kept_ratio"])} | {mean(lambda p: p["accuracy_kept"])} | '
+              f'{mean(lambda p: p["class_fraction"]["kept"][classes[0]])} | '
+              f'{mean(lambda p: p["class_fraction"]["argmax"][classes[0]])} | {items:.2f} |')
+    ground_truth = next(iter(table.values()))[0]['pseudo_labels']['class_fraction']['ground_truth'][classes[0]]
+    print(f'\nBackground is {100 * ground_truth:.2f} % of the ground-truth pixels of these scenes.')
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
-    train(args) if args.action == 'train' else report(args)
+    {'train': train, 'report': report, 'stats': stats}[args.action](args)
 
 
 if __name__ == '__main__':
